@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Formats bench/out/classifier/results.tsv (key<TAB>value lines written by run.sh) as the
+markdown table of the classifier benchmark.
+
+    table.py RESULTS.tsv AUTOTUNE(0|1) AUTOTUNE_SECONDS
+"""
+import sys
+
+res = {}
+with open(sys.argv[1]) as fh:
+    for line in fh:
+        k, _, v = line.rstrip("\n").partition("\t")
+        res[k] = v
+autotune = sys.argv[2] == "1"
+at_seconds = sys.argv[3]
+
+
+def num(key):
+    v = res.get(key, "")
+    try:
+        return float(v)
+    except ValueError:
+        return None
+
+
+def fmt(v, kind):
+    if v is None:
+        return "—"
+    if kind == "acc":
+        return "%.3f" % v
+    if kind == "int":
+        return "{:,}".format(int(round(v)))
+    if kind == "s":
+        return "%.2f s" % v
+    if kind == "ms":
+        return "%.1f ms" % v
+    if kind == "mb":
+        return "%.1f MB" % v
+    return str(v)
+
+
+rows = []
+
+
+def row(ds, run, metric, key_ft, key_mn, kind, better):
+    ft, mn = num(key_ft), num(key_mn)
+    ratio = "—"
+    if ft is not None and mn is not None and ft != 0:
+        ratio = "%.2f×" % (mn / ft)
+    rows.append("| %s | %s | %s %s | %s | %s | %s |" % (
+        ds, run, metric, better, fmt(ft, kind), fmt(mn, kind), ratio))
+
+
+names = {"spam": "SpamAssassin", "cooking": "cooking (multi-label)"}
+for ds in ("spam", "cooking"):
+    if ds + ".params" not in res:
+        continue
+    name = names[ds]
+    runs = [("t2", "train, 2 threads"), ("t1", "train, 1 thread")]
+    if autotune:
+        runs.append(("autotune", "autotune %s s, 2 threads" % at_seconds))
+    for tag, label in runs:
+        p = "%s.%s." % (ds, tag)
+        row(name, label, "training wall time", p + "ft.wall", p + "mn.wall", "s", "↓")
+        row(name, label, "peak RSS (training)", p + "ft.rss", p + "mn.rss", "mb", "↓")
+        if tag != "autotune":
+            row(name, label, "words/sec/thread", p + "ft.wps", p + "mn.wps", "int", "↑")
+        row(name, label, "P@1", p + "ft.p1", p + "mn.p1", "acc", "↑")
+        if ds == "cooking":
+            row(name, label, "R@5", p + "ft.r5", p + "mn.r5", "acc", "↑")
+        row(name, label, "model size", p + "ft.size", p + "mn.size", "mb", "↓")
+    lines = res.get(ds + ".predict.lines")
+    label = "predict, 1 thread, %s texts" % ("{:,}".format(int(lines)) if lines else "?")
+    row(name, label, "texts/s", ds + ".predict.ft.tps", ds + ".predict.mn.tps", "int", "↑")
+    row(name, "predict, 1 line", "time to first answer", ds + ".first.ft.ms", ds + ".first.mn.ms",
+        "ms", "↓")
+
+out = []
+out.append("Machine: %s × %s, %s RAM; load average %s at start; fastText %s (Debian); micronlp %s; %s."
+           % (res.get("machine.nproc"), res.get("machine.cpu"), res.get("machine.ram"),
+              res.get("machine.load"), res.get("version.fasttext"),
+              res.get("version.micronlp") or "not run", res.get("date")))
+out.append("")
+for ds in ("spam", "cooking"):
+    if ds + ".params" in res:
+        out.append("- %s: %s train / %s test lines; both tools: %s, minCount 1, seed 1."
+                   % (names[ds], res.get(ds + ".train.lines"), res.get(ds + ".test.lines"),
+                      res.get(ds + ".params")))
+out.append("")
+out.append("| data set | run | metric | fastText | micronlp | micronlp / fastText |")
+out.append("|---|---|---|---:|---:|---:|")
+out.extend(rows)
+out.append("")
+out.append("↑ higher is better, ↓ lower is better. Wall time and peak RSS are the whole process "
+           "(/usr/bin/time -v): reading data, training, saving the model. words/sec/thread is each "
+           "tool's own figure from its last progress line. P@1 / R@5 from `fasttext test` and "
+           "`micronlp eval --json` on the test file. Prediction: median of hyperfine runs, one "
+           "process, one thread, test texts (labels stripped) replicated; the 1-thread models.")
+for ds in ("spam", "cooking"):
+    if ds + ".predict.agree" in res:
+        out.append("- %s: the two tools' 1-thread models give the same top-1 label on %.1f %% of "
+                   "the test texts." % (names[ds], 100 * float(res[ds + ".predict.agree"])))
+    for tool, tname in (("ft", "fastText"), ("mn", "micronlp")):
+        k = "%s.autotune.%s.chosen" % (ds, tool)
+        if res.get(k):
+            out.append("- %s autotune, %s chose: %s." % (names[ds], tname, res[k]))
+print("\n".join(out))

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Models behind one interface: open a model file, predict, describe, save; train a classifier.
+ *
+ * A model is immutable once loaded and shared by every thread that predicts with it; it is
+ * reference-counted so a server can swap in a new version while requests still hold the old
+ * one. Each thread brings its own mn_scratch (hidden vectors, feature buffers), so prediction
+ * takes no lock and, once the scratch has grown to the largest text seen, allocates nothing.
+ *
+ * File formats: micronlp's own checksummed format (see src/models/format.h) and fastText's
+ * supervised .bin, both recognised by mn_model_open().
+ */
+#ifndef MICRONLP_MODELS_H
+#define MICRONLP_MODELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "micronlp/err.h"
+
+typedef struct mn_model mn_model;
+typedef struct mn_scratch mn_scratch;
+
+typedef enum mn_model_type {
+    MN_MODEL_CLASSIFIER = 1, /* micronlp text classifier (embedding bag + linear output) */
+    MN_MODEL_FASTTEXT = 2,   /* a fastText supervised .bin, read as is */
+} mn_model_type;
+
+typedef enum mn_loss {
+    MN_LOSS_SOFTMAX = 0, /* one label per text */
+    MN_LOSS_OVA = 1,     /* one-vs-all: independent sigmoid per label (multi-label) */
+    MN_LOSS_HS = 2,      /* hierarchical softmax over a Huffman tree (many labels) */
+} mn_loss;
+
+/* One answer: a label index and its probability. */
+typedef struct mn_prediction {
+    uint32_t label;
+    float prob;
+} mn_prediction;
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+/* Opens a model file (micronlp or fastText .bin, recognised by its first bytes). The micronlp
+ * format is mapped read-only; its checksum is verified before use. On success *out holds a
+ * model with one reference. Errors: -ENOENT etc. for the file, MN_EFOREIGN, MN_EVERSION,
+ * MN_ETRUNC, MN_ECORRUPT, MN_ENOMEM; err gets "path: what was wrong". */
+int mn_model_open(const char *path, mn_model **out, mn_err *err);
+
+/* Reference counting (thread-safe). release frees the model with the last reference; NULL is a
+ * no-op. */
+mn_model *mn_model_retain(mn_model *m);
+void mn_model_release(mn_model *m);
+
+/* Writes the model to path in micronlp's format, atomically (temporary file + rename).
+ * A fastText model is converted. */
+int mn_model_save(const mn_model *m, const char *path, mn_err *err);
+
+/* ---- description -------------------------------------------------------------------------- */
+
+mn_model_type mn_model_kind(const mn_model *m);
+const char *mn_model_type_name(const mn_model *m); /* "classifier", "fasttext" */
+uint32_t mn_model_label_count(const mn_model *m);
+/* Label i without any "__label__" prefix; NUL-terminated; valid while the model lives. */
+const char *mn_model_label(const mn_model *m, uint32_t i);
+/* Index of a label by name, or -1. */
+int32_t mn_model_label_find(const mn_model *m, const char *name, size_t len);
+
+/* Metadata as key/value pairs (task, created, train_hash, hyperparameters, metrics ...).
+ * Returns the number of pairs; fills *key / *value for pair i < count. */
+size_t mn_model_meta_count(const mn_model *m);
+void mn_model_meta_get(const mn_model *m, size_t i, const char **key, const char **value);
+/* Value for key, or NULL. */
+const char *mn_model_meta(const mn_model *m, const char *key);
+
+/* Bytes the model occupies (file size for mapped models). */
+size_t mn_model_size_bytes(const mn_model *m);
+
+/* ---- prediction --------------------------------------------------------------------------- */
+
+/* Per-thread working memory for one model (or any model: it grows as needed). */
+int mn_scratch_new(mn_scratch **out);
+void mn_scratch_free(mn_scratch *s);
+
+/* Predicts up to k labels with probability >= threshold for text[0..len), best first.
+ * Writes them to out[0..k) and the count to *n_out. The text must be valid UTF-8 (validate
+ * with mn_utf8_validate, or repair, first); an empty text is allowed and gives the prior.
+ * Thread-safe for distinct scratch objects. Returns 0, MN_EINVAL or MN_ENOMEM. */
+int mn_model_predict(const mn_model *m, mn_scratch *s, const char *text, size_t len, int k,
+                     float threshold, mn_prediction *out, size_t *n_out);
+
+/* ---- training ----------------------------------------------------------------------------- */
+
+/* A labelled data set held in memory: texts are spans of one buffer, labels are indices. */
+typedef struct mn_dataset mn_dataset;
+
+typedef enum mn_data_format {
+    MN_DATA_AUTO = 0,     /* "__label__" prefix on the first line -> FASTTEXT, else TSV */
+    MN_DATA_FASTTEXT = 1, /* __label__a __label__b text ... */
+    MN_DATA_TSV = 2,      /* label<TAB>text (labels separated by ',' for multi-label) */
+} mn_data_format;
+
+/* Reads a data set. Every line must be valid UTF-8, carry at least one label and some text, and
+ * be at most 1 MiB; a violation fails with "path:line: ..." (no silent skips). Blank lines are
+ * allowed and ignored. If labels_from is given, the label list starts with the model's labels
+ * (same indices) and labels the model does not know are appended after them, so they count as
+ * gold labels in evaluation but can never be predicted; otherwise labels are collected in
+ * order of first appearance. Labels: leading "__label__X" words (FASTTEXT) or the first
+ * column split on ',' (TSV). */
+int mn_dataset_load(const char *path, mn_data_format fmt, const mn_model *labels_from,
+                    mn_dataset **out, mn_err *err);
+void mn_dataset_free(mn_dataset *d);
+size_t mn_dataset_count(const mn_dataset *d);
+uint32_t mn_dataset_label_count(const mn_dataset *d);
+const char *mn_dataset_label(const mn_dataset *d, uint32_t i);
+/* Example i: its text and its labels (indices into the data set's label list). */
+void mn_dataset_get(const mn_dataset *d, size_t i, const char **text, size_t *len,
+                    const uint32_t **labels, size_t *nlabels);
+/* Content hash of the file as read (XXH3 64), recorded in models trained on it. */
+uint64_t mn_dataset_hash(const mn_dataset *d);
+
+typedef struct mn_train_progress {
+    double progress;       /* 0..1 */
+    double words_per_sec_thread;
+    double lr;
+    double loss;           /* running average */
+    double eta_sec;
+    double elapsed_sec;
+} mn_train_progress;
+
+typedef struct mn_classifier_config {
+    const char *task;      /* free text, stored in the model ("spam", "lang" ...) */
+    int dim;               /* embedding size */
+    int epoch;
+    double lr;
+    int word_ngrams;       /* 1 = words only */
+    int minn, maxn;        /* character n-gram lengths; maxn 0 = none */
+    uint32_t bucket;       /* hash buckets for n-grams */
+    int min_count;         /* words seen fewer times are not in the vocabulary */
+    mn_loss loss;
+    int threads;
+    uint64_t seed;
+    unsigned norm_flags;   /* MN_NORM_* applied to each token before hashing */
+    int lr_update_rate;    /* tokens between lr updates (fastText: 100) */
+    /* Early stopping on a validation set: evaluate every epoch, keep the best, stop after
+     * `patience` epochs without gain (0 = never stop early). */
+    const mn_dataset *valid;
+    int patience;
+    /* Called about every 100 ms from the training thread 0; may be NULL. */
+    void (*on_progress)(const mn_train_progress *p, void *ctx);
+    void *progress_ctx;
+    volatile int *cancel; /* training stops early when *cancel becomes non-zero; may be NULL */
+} mn_classifier_config;
+
+/* Defaults: dim 50, epoch 5, lr 0.5 (softmax) , word_ngrams 2, minn 0, maxn 0, bucket 2M,
+ * min_count 1, softmax, 1 thread, seed 1, norm NFKC|CASEFOLD, lr_update_rate 100. */
+void mn_classifier_config_init(mn_classifier_config *cfg);
+
+/* Trains a classifier. With threads == 1 the result is bit-for-bit reproducible for a seed.
+ * Returns 0 and a new model in *out, or MN_EINVAL / MN_EEMPTY / MN_ENOMEM with err filled. */
+int mn_classifier_train(const mn_classifier_config *cfg, const mn_dataset *train, mn_model **out,
+                        mn_err *err);
+
+/* Hyperparameter search within a time budget, as fastText's autotune: trains candidates drawn
+ * around base (dim, epoch, lr, word_ngrams, minn/maxn, bucket) on train, scores each on valid by
+ * accuracy (ties: macro-F1), and returns the best model; *best (if not NULL) receives its
+ * configuration (valid/on_progress fields copied from base). The last candidate is cut short
+ * when the budget ends. Same threads and seed rules as mn_classifier_train. */
+int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *train,
+                           const mn_dataset *valid, double budget_sec, mn_model **out,
+                           mn_classifier_config *best, mn_err *err);
+
+/* Shrinks a classifier: keep only the `cutoff` most useful rows of the input matrix (0 = all)
+ * and store weights as 8-bit integers with one scale per row. */
+typedef struct mn_quantize_config {
+    size_t cutoff;
+    int qout; /* also quantise the output matrix */
+} mn_quantize_config;
+int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model **out,
+                      mn_err *err);
+
+/* ---- evaluation --------------------------------------------------------------------------- */
+
+typedef struct mn_label_stats {
+    uint64_t tp, fp, fn; /* at k = 1 for single-label; at threshold for multi-label */
+    double precision, recall, f1;
+} mn_label_stats;
+
+typedef struct mn_eval_result {
+    size_t examples;
+    int k;
+    double accuracy;      /* top-1 is one of the gold labels */
+    double precision_at_k, recall_at_k;
+    double macro_f1;
+    uint32_t nlabels;
+    mn_label_stats *per_label; /* nlabels entries */
+    uint64_t *confusion;       /* nlabels x nlabels, row = gold (first gold label), col = top-1 */
+    double seconds;
+} mn_eval_result;
+
+/* Evaluates m on d. Labels are matched by name; gold labels the model does not know count as
+ * misses. Predictions are the top k with probability >= threshold; accuracy is whether the
+ * best one is a gold label. Per-label counts use all k predictions. */
+int mn_model_eval(const mn_model *m, const mn_dataset *d, int k, float threshold,
+                  mn_eval_result *out, mn_err *err);
+void mn_eval_result_deinit(mn_eval_result *r);
+
+#endif

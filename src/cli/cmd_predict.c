@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * `micronlp predict`: labels each line of a file or of standard input, one output line per
+ * input line, as "label prob label prob ..." or, with --json, one JSON object per line.
+ *
+ * It is built to answer fast from a cold start and to stream: the model is mapped and nothing
+ * else is prepared; lines are read with getline into one reused buffer; one mn_scratch and one
+ * prediction array serve every line; output goes through a 64 KiB stdout buffer (line-buffered
+ * on a terminal or with --flush). So after the first line, a line costs no allocation.
+ *
+ * Input checks: a line must be valid UTF-8 (else "FILE:LINE: invalid UTF-8 at byte N" and exit
+ * 1, or with --lenient each bad sequence becomes U+FFFD) and at most 1 MiB. Leading
+ * "__label__x" tokens are skipped, so a labelled test file can be fed as it is.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/options.h"
+#include "micronlp/models.h"
+#include "micronlp/text.h"
+
+enum { MAX_LINE_BYTES = 1 << 20 };
+
+typedef struct predict_opts {
+    const char *model;
+    int k;
+    double threshold;
+    int json;
+    int lenient;
+    int flush;
+    const char *label_prefix;
+} predict_opts;
+
+#define F(field) offsetof(predict_opts, field)
+static const opt_spec predict_specs[] = {
+    {"model", NULL, OPT_STRING, 1, 0, NULL, F(model), "FILE",
+     "the model (or the first argument, if it ends in .mnlp/.bin/.ftz)", 0},
+    {"k", NULL, OPT_INT, 1, 1000, NULL, F(k), "N", "most probable labels printed per line", 0},
+    {"threshold", NULL, OPT_DOUBLE, 0, 1, NULL, F(threshold), "X",
+     "leave out labels less probable than X", 0},
+    {"json", NULL, OPT_BOOL, 1, 0, NULL, F(json), NULL,
+     "one JSON object per line: {\"labels\":[{\"label\":..,\"prob\":..}]}", 0},
+    {"lenient", NULL, OPT_BOOL, 1, 0, NULL, F(lenient), NULL,
+     "replace invalid UTF-8 by U+FFFD instead of stopping", 0},
+    {"label-prefix", NULL, OPT_STRING, 1, 0, NULL, F(label_prefix), "STR",
+     "print STR before each label in plain output (\"__label__\" as fastText)", 0},
+    {"flush", NULL, OPT_BOOL, 1, 0, NULL, F(flush), NULL,
+     "write each answer at once (when driven line by line through a pipe)", 0},
+    {0},
+};
+#undef F
+
+static const opt_command predict_cmd = {
+    .name = "predict",
+    .usage = "--model FILE [options] [FILE|-]",
+    .about = "Reads texts, one per line, from FILE or standard input (the default, also '-')\n"
+             "and prints the most probable labels of each: 'label prob label prob ...'.",
+    .specs = predict_specs,
+};
+
+static int has_model_ext(const char *p)
+{
+    static const char *const exts[] = {".mnlp", ".bin", ".ftz"};
+    size_t n = strlen(p);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && strcmp(p + n - e, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+/* Skips leading whitespace and "__label__x" tokens. */
+static const char *skip_labels(const char *s, size_t *len)
+{
+    const char *p = s, *end = s + *len;
+    for (;;) {
+        while (p < end && is_space(*p))
+            p++;
+        if ((size_t)(end - p) >= 9 && memcmp(p, "__label__", 9) == 0) {
+            while (p < end && !is_space(*p))
+                p++;
+            continue;
+        }
+        break;
+    }
+    *len = (size_t)(end - p);
+    return p;
+}
+
+static void print_plain(const mn_model *m, const predict_opts *o, const mn_prediction *pred,
+                        size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            putchar(' ');
+        if (o->label_prefix)
+            fputs(o->label_prefix, stdout);
+        fputs(mn_model_label(m, pred[i].label), stdout);
+        printf(" %.6g", (double)pred[i].prob);
+    }
+    putchar('\n');
+}
+
+static void print_json(const mn_model *m, const mn_prediction *pred, size_t n)
+{
+    fputs("{\"labels\":[", stdout);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = mn_model_label(m, pred[i].label);
+        fputs(i ? ",{\"label\":" : "{\"label\":", stdout);
+        cli_json_str(stdout, name, strlen(name));
+        fputs(",\"prob\":", stdout);
+        cli_json_num(stdout, (double)pred[i].prob);
+        putchar('}');
+    }
+    fputs("]}\n", stdout);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static char outbuf[1 << 16];
+    predict_opts o = {.k = 1, .threshold = 0.0};
+    char *pos[4];
+    int npos = 0;
+    int pr = opt_parse(&predict_cmd, &o, argc, argv, pos, 4, &npos);
+    if (pr == OPT_HELP)
+        return MN_EXIT_OK;
+    if (pr != OPT_OK)
+        return MN_EXIT_USAGE;
+    int first = 0;
+    if (!o.model && npos > 0 && has_model_ext(pos[0]))
+        o.model = pos[first++];
+    if (!o.model)
+        return opt_usage_error(&predict_cmd, "missing required option --model FILE");
+    if (npos - first > 1)
+        return opt_usage_error(&predict_cmd, "unexpected argument '%s' (one input file at most)",
+                               pos[first + 1]);
+    const char *path = npos - first == 1 ? pos[first] : "-";
+    int from_stdin = strcmp(path, "-") == 0;
+    const char *name = from_stdin ? "<stdin>" : path;
+    if (cli_check_input("--model", o.model, 0) != 0 ||
+        (!from_stdin && cli_check_input("input", path, 0) != 0))
+        return MN_EXIT_FAIL;
+
+    int code = MN_EXIT_FAIL;
+    mn_err err;
+    mn_err_clear(&err);
+    mn_model *m = NULL;
+    mn_scratch *s = NULL;
+    mn_prediction *pred = NULL;
+    char *line = NULL, *fixed = NULL;
+    size_t line_cap = 0, fixed_cap = 0;
+    FILE *in = NULL;
+
+    int rc = mn_model_open(o.model, &m, &err);
+    if (rc != 0) {
+        cli_fail(&err, rc, o.model);
+        goto done;
+    }
+    rc = mn_scratch_new(&s);
+    pred = malloc(sizeof *pred * (size_t)o.k);
+    if (rc != 0 || !pred) {
+        cli_error("out of memory");
+        goto done;
+    }
+    in = from_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        goto done;
+    }
+    setvbuf(stdout, outbuf, (o.flush || isatty(STDOUT_FILENO)) ? _IOLBF : _IOFBF,
+            sizeof outbuf);
+
+    unsigned long lineno = 0;
+    ssize_t got;
+    while ((got = getline(&line, &line_cap, in)) >= 0) {
+        lineno++;
+        size_t len = (size_t)got;
+        if (len && line[len - 1] == '\n')
+            len--;
+        if (len && line[len - 1] == '\r')
+            len--;
+        if (len > MAX_LINE_BYTES) {
+            fflush(stdout);
+            cli_error("%s:%lu: line is longer than 1 MiB (%zu bytes)", name, lineno, len);
+            goto done;
+        }
+        const char *text = line;
+        size_t bad;
+        if (mn_utf8_validate(line, len, &bad) != 0) {
+            if (!o.lenient) {
+                fflush(stdout);
+                cli_error("%s:%lu: invalid UTF-8 at byte %zu (use --lenient to replace it)",
+                          name, lineno, bad + 1);
+                goto done;
+            }
+            if (fixed_cap < 3 * len) {
+                char *nb = realloc(fixed, 3 * len);
+                if (!nb) {
+                    cli_error("out of memory");
+                    goto done;
+                }
+                fixed = nb;
+                fixed_cap = 3 * len;
+            }
+            len = mn_utf8_repair(line, len, fixed);
+            text = fixed;
+        }
+        text = skip_labels(text, &len);
+        size_t n = 0;
+        rc = mn_model_predict(m, s, text, len, o.k, (float)o.threshold, pred, &n);
+        if (rc != 0) {
+            fflush(stdout);
+            cli_error("%s:%lu: prediction failed: %s", name, lineno, mn_strerror(rc));
+            goto done;
+        }
+        if (o.json)
+            print_json(m, pred, n);
+        else
+            print_plain(m, &o, pred, n);
+    }
+    if (ferror(in)) {
+        fflush(stdout);
+        cli_error("%s: read error: %s", name, strerror(errno));
+        goto done;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("writing the predictions failed: %s", strerror(errno));
+        goto done;
+    }
+    code = MN_EXIT_OK;
+
+done:
+    fflush(stdout);
+    if (in && in != stdin)
+        fclose(in);
+    free(fixed);
+    free(line);
+    free(pred);
+    mn_scratch_free(s);
+    mn_model_release(m);
+    return code;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The text classifier's in-memory layout, shared by its loader/predictor (classifier.c), its
+ * trainer (classifier_train.c) and quantizer (quantize.c). Only src/models/ includes this.
+ *
+ * Features of a text are rows of the input matrix:
+ *
+ *   row 0                      bias (every text has it, so an empty text gets the prior)
+ *   rows 1 .. nwords           vocabulary words (hash of the normalised token, see 'VOCB')
+ *   rows 1+nwords ..           hashed buckets of word n-grams and character n-grams; if the
+ *                              model was pruned, only the buckets listed in 'BKTS' have a row
+ *
+ * The text's vector is the mean of its rows; scores are output-matrix x vector.
+ */
+#ifndef MN_MODELS_CLASSIFIER_H
+#define MN_MODELS_CLASSIFIER_H
+
+#include <stdint.h>
+
+#include "format.h"
+#include "internal.h"
+
+/* Fixed-size hyperparameter block stored as section 'CLSH' (little-endian u32 fields). */
+typedef struct mn_clf_params {
+    uint32_t dim;
+    uint32_t word_ngrams;
+    uint32_t minn, maxn;
+    uint32_t bucket;      /* hash space of n-grams (before pruning) */
+    uint32_t loss;        /* mn_loss */
+    uint32_t norm_flags;  /* MN_NORM_* applied to tokens */
+    uint32_t nwords;      /* vocabulary rows */
+    uint32_t nbuckets;    /* bucket rows present: bucket, or the count in 'BKTS' if pruned */
+    uint32_t pruned;      /* 1 if 'BKTS' lists the kept buckets */
+    uint32_t qinput;      /* 1 if the input matrix is 8-bit ('EMBQ' + 'EMBS') */
+    uint32_t qoutput;     /* 1 if the output matrix is 8-bit ('OUTQ' + 'OUTS') */
+    uint32_t nout;        /* rows of the output matrix: labels, or labels - 1 for hs */
+    uint32_t reserved[3];
+} mn_clf_params;
+_Static_assert(sizeof(mn_clf_params) == 16 * 4, "CLSH is 64 bytes");
+
+/* An 8-bit or float matrix, rows x dim. */
+typedef struct mn_clf_matrix {
+    const float *f;       /* float rows, or NULL */
+    const int8_t *q;      /* quantised rows, or NULL */
+    const float *scale;   /* one scale per quantised row */
+    uint32_t rows, dim;
+} mn_clf_matrix;
+
+/* Hierarchical softmax tree over labels: nodes 0..nlabels-1 are leaves, the rest internal;
+ * node nlabels-1+i ... root is the last node (2*nlabels-2). Internal node n has output row
+ * n - nlabels. */
+typedef struct mn_clf_tree {
+    const int32_t *left, *right; /* per internal node (index n - nlabels) */
+    uint32_t nlabels;
+} mn_clf_tree;
+
+typedef struct mn_classifier {
+    mn_model base;
+    mn_clf_params p;
+    mn_clf_matrix in, out;
+    mn_clf_tree tree;
+    const uint64_t *vocab;   /* nwords word hashes; word i is row 1 + i */
+    const uint32_t *buckets; /* pruned models: sorted kept bucket ids */
+    uint32_t *word_slots;    /* open addressing: index into vocab + 1, 0 = empty */
+    uint32_t word_mask;
+    uint32_t *bucket_slots;  /* pruned models: index into buckets + 1 */
+    uint32_t bucket_mask;
+    mn_file *file;           /* mapping the weights live in, or NULL when owned */
+    void *owned[8];          /* buffers owned by a trained/quantised model, freed on destroy */
+} mn_classifier;
+
+/* Builds the lookup tables over c->vocab / c->buckets. */
+int mn__clf_index(mn_classifier *c);
+
+/* Extracts the input rows of a text into the scratch (slot 0) and returns their count in
+ * *n; *rows points into the scratch; *ntokens (if not NULL) gets the number of tokens.
+ * Also used at training time. */
+int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, size_t len,
+                     const uint32_t **rows, size_t *n, size_t *ntokens);
+
+/* Word hashes of a text in order (normalised tokens), into scratch slot 1. */
+int mn__clf_word_hashes(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
+                        const uint64_t **hashes, size_t *n);
+
+/* Allocates an empty classifier with base initialised. */
+mn_classifier *mn__clf_new(void);
+
+/* Scores and probabilities for given features, into out_probs (nlabels floats). hidden is a
+ * dim-float work vector. */
+void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden,
+                   float *probs);
+
+#endif

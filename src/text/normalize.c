@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Unicode normalisation for features: NFKC, case folding and mark stripping, built on utf8proc
+ * but without its allocating entry points (utf8proc_map, utf8proc_NFKC). The text is cut into
+ * composition segments, each starting at a "stable starter" (a code point that can neither be
+ * reordered nor composed with what precedes it). A segment is decomposed code point by code
+ * point with utf8proc_decompose_char into a stack buffer, put in canonical order, recomposed
+ * with utf8proc_normalize_utf32 and encoded straight into the caller's buffer. Runs of ASCII
+ * skip all of that (NFKC leaves ASCII alone and case folding is tolower there). Ill-formed
+ * UTF-8 becomes U+FFFD, one per maximal subpart, exactly as mn_utf8_repair() does. This is the
+ * only file that includes <utf8proc.h> apart from tokenize.c.
+ */
+#include "micronlp/text.h"
+
+#include "micronlp/err.h"
+#include "text/internal.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+/* Code points per composition segment. Real text needs a handful (a base letter and a few
+ * marks); a longer run of marks is processed in pieces of this size, as the Stream-Safe Text
+ * Format of UAX #15 does after 30 non-starters. */
+#define SEG_MAX 64
+/* Room for one code point's full decomposition (the longest, U+FDFA, has 18). */
+#define DECOMP_MAX 32
+
+#define ALL_FLAGS (MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS)
+
+/* Output cursor: bytes are written while they fit, and counted always, so the caller learns
+ * the exact size needed. */
+typedef struct sink {
+    char *out;
+    size_t cap;
+    size_t n;
+} sink;
+
+static inline void put(sink *k, const char *b, size_t n)
+{
+    if (n <= k->cap && k->n <= k->cap - n)
+        memcpy(k->out + k->n, b, n);
+    k->n += n;
+}
+
+static inline void put_ascii(sink *k, const char *s, size_t n, int fold)
+{
+    if (n <= k->cap && k->n <= k->cap - n) {
+        char *o = k->out + k->n;
+        if (fold) {
+            for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                o[i] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+            }
+        } else {
+            memcpy(o, s, n);
+        }
+    }
+    k->n += n;
+}
+
+static inline void put_cp(sink *k, int32_t cp)
+{
+    char b[4];
+    put(k, b, mn_utf8_encode(cp, b));
+}
+
+/* The marks MN_NORM_STRIP_MARKS drops: the script-neutral combining diacritics (accents of
+ * Latin, Greek and Cyrillic text). Marks that carry meaning in their own script, such as kana
+ * voicing (で = て + U+3099), Indic viramas, Thai tone marks or emoji variation selectors, are
+ * kept: dropping every Mn, as BERT's accent stripping does, would turn です into てす. */
+static inline int diacritic(int32_t c)
+{
+    return (c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+           (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+           (c >= 0xFE20 && c <= 0xFE2F);
+}
+
+static inline int ascii8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return (v & 0x8080808080808080ull) == 0;
+}
+
+/* True if nothing before cp can compose with it or be reordered across it. Canonical ordering
+ * only moves non-starters, and every second element of a canonical composition pair is a
+ * combining mark or a Hangul medial vowel or final consonant (composed by utf8proc
+ * algorithmically), so a ccc-0 code point outside those classes starts a new segment. */
+static int stable_starter(int32_t cp)
+{
+    if (cp < 0x80)
+        return 1;
+    if ((cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2))
+        return 0;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->combining_class != 0)
+        return 0;
+    return p->category != UTF8PROC_CATEGORY_MN && p->category != UTF8PROC_CATEGORY_MC &&
+           p->category != UTF8PROC_CATEGORY_ME;
+}
+
+/* Stable insertion sort of each run of non-starters by combining class (Unicode 3.11, the
+ * canonical ordering algorithm). Starters (class 0) never move. */
+static void canonical_order(int32_t *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        int32_t c = b[i];
+        int cc = utf8proc_get_property(c)->combining_class;
+        if (cc == 0)
+            continue;
+        size_t j = i;
+        while (j > 0 && utf8proc_get_property(b[j - 1])->combining_class > cc) {
+            b[j] = b[j - 1];
+            j--;
+        }
+        b[j] = c;
+    }
+}
+
+static void flush(sink *k, int32_t *seg, size_t *nseg)
+{
+    if (*nseg == 0)
+        return;
+    canonical_order(seg, *nseg);
+    utf8proc_ssize_t m =
+        utf8proc_normalize_utf32(seg, (utf8proc_ssize_t)*nseg, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (m < 0) /* cannot happen for in-range code points; keep the decomposed form */
+        m = (utf8proc_ssize_t)*nseg;
+    for (utf8proc_ssize_t i = 0; i < m; i++)
+        put_cp(k, seg[i]);
+    *nseg = 0;
+}
+
+int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
+                 size_t *out_len)
+{
+    sink k = {.out = out, .cap = out ? cap : 0, .n = 0};
+    const unsigned char *p = (const unsigned char *)s;
+    flags &= ALL_FLAGS;
+    int fold = (flags & MN_NORM_CASEFOLD) != 0;
+    int strip = (flags & MN_NORM_STRIP_MARKS) != 0;
+    /* Composition is needed whenever decomposition happens: for NFKC, and for mark stripping
+     * (which has to see "é" as "e" + U+0301). Case folding alone maps code points one by one. */
+    int compose = (flags & (MN_NORM_NFKC | MN_NORM_STRIP_MARKS)) != 0;
+    utf8proc_option_t opt = 0;
+    if (flags & MN_NORM_NFKC)
+        opt |= UTF8PROC_COMPAT;
+    if (compose)
+        opt |= UTF8PROC_COMPOSE;
+    if (fold)
+        opt |= UTF8PROC_CASEFOLD;
+
+    int32_t seg[SEG_MAX];
+    size_t nseg = 0;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            size_t e = i;
+            while (e + 8 <= len && ascii8(p + e))
+                e += 8;
+            while (e < len && p[e] < 0x80)
+                e++;
+            /* The last ASCII character before non-ASCII may take combining marks
+             * ("e" + U+0301), so it goes through the segment path. */
+            size_t stop = (compose && e < len) ? e - 1 : e;
+            if (stop > i) {
+                flush(&k, seg, &nseg);
+                put_ascii(&k, s + i, stop - i, fold);
+                i = stop;
+            }
+            if (i == len)
+                break;
+        }
+        int32_t cp;
+        int bad;
+        size_t n = mn__utf8_decode_lenient(s + i, len - i, &cp, &bad);
+        i += n;
+        if (flags == 0 || bad) {
+            flush(&k, seg, &nseg);
+            put_cp(&k, cp);
+            continue;
+        }
+        int32_t d[DECOMP_MAX];
+        int bc = 0;
+        utf8proc_ssize_t m = utf8proc_decompose_char(cp, d, DECOMP_MAX, opt, &bc);
+        if (m < 0 || m > DECOMP_MAX) { /* never for valid scalars; keep cp unchanged */
+            d[0] = cp;
+            m = 1;
+        }
+        if (!compose) {
+            for (utf8proc_ssize_t j = 0; j < m; j++)
+                put_cp(&k, d[j]);
+            continue;
+        }
+        for (utf8proc_ssize_t j = 0; j < m; j++) {
+            int32_t c = d[j];
+            if (strip && diacritic(c) && utf8proc_category(c) == UTF8PROC_CATEGORY_MN)
+                continue;
+            if (nseg == SEG_MAX || (nseg > 0 && stable_starter(c)))
+                flush(&k, seg, &nseg);
+            seg[nseg++] = c;
+        }
+    }
+    flush(&k, seg, &nseg);
+    *out_len = k.n;
+    return k.n <= k.cap ? 0 : MN_ETOOBIG;
+}

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Tests for src/models/classifier.c, classifier_train.c and quantize.c: training converges on a
+ * tiny fixed set for every loss, one thread is bit-for-bit deterministic, a saved model predicts
+ * exactly as before, quantising keeps accuracy, and prediction allocates nothing once warm.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "micronlp/alloc.h"
+#include "micronlp/models.h"
+#include "test.h"
+
+static char path_buf[4096];
+
+static const char *data_path(const char *name)
+{
+    const char *dir = getenv("MN_TEST_DATA");
+    snprintf(path_buf, sizeof path_buf, "%s/classify/%s", dir ? dir : "tests/data", name);
+    return path_buf;
+}
+
+static char tmp_dir[] = "/tmp/mn-clf-XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+    static char buf[4096];
+    if (tmp_dir[sizeof tmp_dir - 2] == 'X' && !mkdtemp(tmp_dir))
+        abort();
+    snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
+    return buf;
+}
+
+static mn_dataset *load(const char *name)
+{
+    mn_dataset *d = NULL;
+    mn_err err;
+    if (mn_dataset_load(data_path(name), MN_DATA_AUTO, NULL, &d, &err) != 0) {
+        fprintf(stderr, "load %s: %s\n", name, err.msg);
+        return NULL;
+    }
+    return d;
+}
+
+static double accuracy(const mn_model *m, const mn_dataset *test)
+{
+    mn_eval_result r;
+    mn_err err;
+    if (mn_model_eval(m, test, 1, 0.0f, &r, &err) != 0)
+        return -1.0;
+    double a = r.accuracy;
+    mn_eval_result_deinit(&r);
+    return a;
+}
+
+static mn_model *train_with(mn_loss loss, int threads, int maxn)
+{
+    mn_dataset *d = load("train.txt");
+    if (!d)
+        return NULL;
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.loss = loss;
+    cfg.threads = threads;
+    cfg.epoch = 20;
+    cfg.dim = 16;
+    cfg.bucket = 10000;
+    cfg.lr = loss == MN_LOSS_SOFTMAX ? 0.5 : 0.2;
+    if (maxn) {
+        cfg.minn = 2;
+        cfg.maxn = maxn;
+    }
+    mn_model *m = NULL;
+    mn_err err;
+    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
+        fprintf(stderr, "train: %s\n", err.msg);
+    mn_dataset_free(d);
+    return m;
+}
+
+static void check_quality(mn_loss loss, int threads, int maxn)
+{
+    mn_model *m = train_with(loss, threads, maxn);
+    ASSERT(m != NULL);
+    mn_dataset *test = load("test.txt");
+    ASSERT(test != NULL);
+    double a = accuracy(m, test);
+    ASSERT(a >= 0.9);
+    ASSERT_EQ(mn_model_label_count(m), 3);
+    mn_dataset_free(test);
+    mn_model_release(m);
+}
+
+TEST(softmax_learns)
+{
+    check_quality(MN_LOSS_SOFTMAX, 1, 0);
+}
+
+TEST(ova_learns)
+{
+    check_quality(MN_LOSS_OVA, 1, 0);
+}
+
+TEST(hs_learns)
+{
+    check_quality(MN_LOSS_HS, 1, 0);
+}
+
+TEST(char_ngrams_and_threads_learn)
+{
+    check_quality(MN_LOSS_SOFTMAX, 2, 4);
+}
+
+/* Same seed, one thread: the same probabilities to the last bit. */
+TEST(one_thread_is_deterministic)
+{
+    mn_model *a = train_with(MN_LOSS_SOFTMAX, 1, 3);
+    mn_model *b = train_with(MN_LOSS_SOFTMAX, 1, 3);
+    ASSERT(a && b);
+    mn_scratch *s;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    const char *texts[] = {"server code bug", "bake bread", "", "goal goal goal", "日本語 text"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        mn_prediction pa[3], pb[3];
+        size_t na, nb;
+        ASSERT_EQ(mn_model_predict(a, s, texts[i], strlen(texts[i]), 3, 0.0f, pa, &na), 0);
+        ASSERT_EQ(mn_model_predict(b, s, texts[i], strlen(texts[i]), 3, 0.0f, pb, &nb), 0);
+        ASSERT_EQ(na, nb);
+        for (size_t j = 0; j < na; j++) {
+            ASSERT_EQ(pa[j].label, pb[j].label);
+            ASSERT(memcmp(&pa[j].prob, &pb[j].prob, sizeof(float)) == 0);
+        }
+    }
+    mn_scratch_free(s);
+    mn_model_release(a);
+    mn_model_release(b);
+}
+
+static void round_trip(mn_loss loss, int quantize)
+{
+    mn_model *m = train_with(loss, 1, 3), *q = NULL, *back = NULL;
+    ASSERT(m != NULL);
+    mn_err err;
+    const mn_model *saved = m;
+    if (quantize) {
+        mn_quantize_config qc = {.cutoff = 300, .qout = 1};
+        ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
+        saved = q;
+    }
+    const char *path = tmp_path(quantize ? "q.mnlp" : "m.mnlp");
+    ASSERT_EQ(mn_model_save(saved, path, &err), 0);
+    ASSERT_EQ(mn_model_open(path, &back, &err), 0);
+    ASSERT_STREQ(mn_model_type_name(back), "classifier");
+    ASSERT_EQ(mn_model_label_count(back), 3);
+    ASSERT_STREQ(mn_model_meta(back, "loss"), mn_model_meta(m, "loss"));
+    ASSERT(mn_model_meta(back, "train_hash") != NULL);
+    mn_dataset *test = load("test.txt");
+    ASSERT(test != NULL);
+    mn_scratch *s;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    for (size_t i = 0; i < mn_dataset_count(test); i++) {
+        const char *text;
+        size_t len, nl, na, nb;
+        const uint32_t *labels;
+        mn_dataset_get(test, i, &text, &len, &labels, &nl);
+        mn_prediction pa[3], pb[3];
+        ASSERT_EQ(mn_model_predict(saved, s, text, len, 3, 0.0f, pa, &na), 0);
+        ASSERT_EQ(mn_model_predict(back, s, text, len, 3, 0.0f, pb, &nb), 0);
+        ASSERT_EQ(na, nb);
+        for (size_t j = 0; j < na; j++) {
+            ASSERT_EQ(pa[j].label, pb[j].label);
+            ASSERT_NEAR(pa[j].prob, pb[j].prob, 0.0);
+        }
+    }
+    double before = accuracy(m, test), after = accuracy(back, test);
+    ASSERT(after >= before - 0.05);
+    if (quantize)
+        ASSERT(mn_model_size_bytes(back) < mn_model_size_bytes(m) / 4);
+    mn_scratch_free(s);
+    mn_dataset_free(test);
+    mn_model_release(back);
+    mn_model_release(q);
+    mn_model_release(m);
+    unlink(path);
+}
+
+TEST(save_and_open_predict_the_same)
+{
+    round_trip(MN_LOSS_SOFTMAX, 0);
+}
+
+TEST(hs_round_trip)
+{
+    round_trip(MN_LOSS_HS, 0);
+}
+
+TEST(quantized_round_trip_keeps_accuracy)
+{
+    round_trip(MN_LOSS_SOFTMAX, 1);
+}
+
+/* Once the scratch has grown, prediction makes no allocation at all. */
+TEST(warm_prediction_does_not_allocate)
+{
+    mn_model *m = train_with(MN_LOSS_SOFTMAX, 1, 4);
+    ASSERT(m != NULL);
+    mn_scratch *s;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    const char *text = "Großartige software: https://example.com/x code review 😀 #tech";
+    mn_prediction p[3];
+    size_t n;
+    ASSERT_EQ(mn_model_predict(m, s, text, strlen(text), 3, 0.0f, p, &n), 0);
+    mn_alloc_fail_after(1);
+    int rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++)
+        rc = mn_model_predict(m, s, text, strlen(text) - (size_t)(i % 7), 3, 0.0f, p, &n);
+    mn_alloc_fail_after(0);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(n, 3);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(threshold_and_k)
+{
+    mn_model *m = train_with(MN_LOSS_SOFTMAX, 1, 0);
+    ASSERT(m != NULL);
+    mn_scratch *s;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    mn_prediction p[3];
+    size_t n;
+    ASSERT_EQ(mn_model_predict(m, s, "code server bug", 15, 3, 0.0f, p, &n), 0);
+    ASSERT_EQ(n, 3);
+    ASSERT_STREQ(mn_model_label(m, p[0].label), "tech");
+    ASSERT(p[0].prob >= p[1].prob && p[1].prob >= p[2].prob);
+    ASSERT_NEAR(p[0].prob + p[1].prob + p[2].prob, 1.0, 1e-5);
+    ASSERT_EQ(mn_model_predict(m, s, "code server bug", 15, 3, 0.99999f, p, &n), 0);
+    ASSERT(n <= 1);
+    ASSERT_EQ(mn_model_predict(m, s, "code", 4, 0, 0.0f, p, &n), MN_EINVAL);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(bad_config_is_refused)
+{
+    mn_dataset *d = load("train.txt");
+    ASSERT(d != NULL);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    mn_model *m = NULL;
+    mn_err err;
+    cfg.dim = 0;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), MN_EINVAL);
+    ASSERT(strstr(err.msg, "dim") != NULL);
+    mn_classifier_config_init(&cfg);
+    cfg.minn = 5;
+    cfg.maxn = 3;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), MN_EINVAL);
+    ASSERT(m == NULL);
+    mn_dataset_free(d);
+}
+
+/* Every allocation failure during training returns MN_ENOMEM and leaks nothing (ASan). */
+TEST(training_survives_allocation_failures)
+{
+    mn_dataset *d = load("train.txt");
+    ASSERT(d != NULL);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.epoch = 1;
+    cfg.dim = 4;
+    cfg.bucket = 1000;
+    cfg.minn = 2;
+    cfg.maxn = 3;
+    cfg.loss = MN_LOSS_HS;
+    int ok = 0;
+    for (long n = 1; n < 2000 && !ok; n++) {
+        mn_model *m = NULL;
+        mn_err err;
+        mn_alloc_fail_after(n);
+        int rc = mn_classifier_train(&cfg, d, &m, &err);
+        mn_alloc_fail_after(0);
+        if (rc == 0) {
+            ok = 1;
+            mn_model_release(m);
+        } else {
+            ASSERT_EQ(rc, MN_ENOMEM);
+            ASSERT(m == NULL);
+        }
+    }
+    ASSERT(ok);
+    mn_dataset_free(d);
+}
+
+TEST(autotune_returns_a_good_model)
+{
+    mn_dataset *d = load("train.txt"), *v = load("test.txt");
+    ASSERT(d && v);
+    mn_classifier_config cfg, best;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 8;
+    cfg.bucket = 10000;
+    mn_model *m = NULL;
+    mn_err err;
+    ASSERT_EQ(mn_classifier_autotune(&cfg, d, v, 1.0, &m, &best, &err), 0);
+    ASSERT(m != NULL);
+    ASSERT(accuracy(m, v) >= 0.9);
+    ASSERT(atoi(mn_model_meta(m, "autotune_trials")) >= 2);
+    mn_model_release(m);
+    mn_dataset_free(d);
+    mn_dataset_free(v);
+}
+
+TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(hs_learns)
+              TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
+                  TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
+                      TEST_ENTRY(quantized_round_trip_keeps_accuracy)
+                          TEST_ENTRY(warm_prediction_does_not_allocate)
+                              TEST_ENTRY(threshold_and_k) TEST_ENTRY(bad_config_is_refused)
+                                  TEST_ENTRY(training_survives_allocation_failures)
+                                      TEST_ENTRY(autotune_returns_a_good_model))

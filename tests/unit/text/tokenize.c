@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Tests for src/text/tokenize.c: a table of {text, expected tokens} covering words with inner
+ * apostrophes and hyphens, numbers, URLs (trailing punctuation, brackets), e-mails, handles,
+ * hashtags, emoji sequences (ZWJ, skin tones, flags, keycaps, variation selectors), Han and
+ * kana, Hangul, Thai and Devanagari, punctuation runs and ill-formed bytes; exact byte offsets
+ * on multi-byte text; structural invariants on random input (order, no overlap, in bounds, no
+ * white space inside a token, nothing but separators left out); the cap contract of
+ * mn_tokenize; kind names; and no allocation.
+ */
+#include "micronlp/text.h"
+
+#include "micronlp/alloc.h"
+#include "test.h"
+
+#include <utf8proc.h>
+
+/* Renders tokens as "text|kind" joined by single spaces. */
+static void render(const char *s, size_t len, char *out, size_t cap)
+{
+    mn_token toks[128];
+    size_t n = mn_tokenize(s, len, toks, 128);
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 128; i++) {
+        int w = snprintf(out + o, cap - o, "%s%.*s|%s", i ? " " : "", (int)toks[i].len,
+                         s + toks[i].off, mn_token_kind_name(toks[i].kind));
+        if (w < 0 || (size_t)w >= cap - o)
+            break;
+        o += (size_t)w;
+    }
+}
+
+static const struct {
+    const char *in;
+    const char *want;
+} tok_cases[] = {
+    {"", ""},
+    {"   \t\n ", ""},
+    {"Hello, world!", "Hello|word ,|punct world|word !|punct"},
+    {"Don't stop", "Don't|word stop|word"},
+    {"don\xE2\x80\x99t", "don\xE2\x80\x99t|word"}, /* U+2019 apostrophe */
+    {"state-of-the-art", "state-of-the-art|word"},
+    {"'quoted' dogs' -dash- a--b", "'|punct quoted|word '|punct dogs|word '|punct -|punct "
+                                   "dash|word -|punct a|word --|punct b|word"},
+    {"snake_case __init__", "snake_case|word __|punct init|word __|punct"},
+    {"l·l", "l·l|word"},
+    /* numbers */
+    {"3.14 1,000 -5 +7 10% 1,000.50", "3.14|number 1,000|number -5|number +7|number 10%|number "
+                                      "1,000.50|number"},
+    {"costs 5. Next", "costs|word 5|number .|punct Next|word"},
+    {"3rd 10-year-old 2x", "3rd|word 10-year-old|word 2x|word"},
+    {"5 - 3", "5|number -|punct 3|number"},
+    {"\xE2\x88\x92" "5", "\xE2\x88\x92" "5|number"}, /* U+2212 MINUS SIGN */
+    {"١٢٣ ٤٥", "١٢٣|number ٤٥|number"},             /* Arabic-Indic digits */
+    {"10:30", "10|number :|punct 30|number"},
+    /* URLs */
+    {"see http://x.com/a.", "see|word http://x.com/a|url .|punct"},
+    {"(https://example.org/path?q=1&r=2#frag), ok",
+     "(|punct https://example.org/path?q=1&r=2#frag|url ),|punct ok|word"},
+    {"https://en.wikipedia.org/wiki/Foo_(bar) end",
+     "https://en.wikipedia.org/wiki/Foo_(bar)|url end|word"},
+    {"www.example.com/path, more", "www.example.com/path|url ,|punct more|word"},
+    {"WWW.Example.COM!", "WWW.Example.COM|url !|punct"},
+    {"ftp://files.example.net/a.tar.gz;", "ftp://files.example.net/a.tar.gz|url ;|punct"},
+    {"http://例え.jp/パス。", "http://例え.jp/パス|url 。|punct"},
+    {"http:// x", "http|word ://|punct x|word"},
+    {"<http://a.b/c>", "<|symbol http://a.b/c|url >|symbol"},
+    /* e-mail, handles, hashtags */
+    {"mail a.b@example.com.", "mail|word a.b@example.com|email .|punct"},
+    {"x+tag@mail.co.uk", "x+tag@mail.co.uk|email"},
+    {"42@numbers.org", "42@numbers.org|email"},
+    {"foo@bar", "foo|word @bar|handle"},
+    {"@user_1, @alice@mastodon.social", "@user_1|handle ,|punct @alice@mastodon.social|handle"},
+    {"a @ b", "a|word @|punct b|word"},
+    {"#topic #日本 #1 #100DaysOfCode", "#topic|hashtag #日本|hashtag #|punct 1|number "
+                                        "#100DaysOfCode|hashtag"},
+    /* emoji */
+    {"hi😀there", "hi|word 😀|emoji there|word"},
+    {"👍🏽👍", "👍🏽|emoji 👍|emoji"},
+    {"👨‍👩‍👧 family", "👨‍👩‍👧|emoji family|word"},
+    {"🏳️‍🌈", "🏳️‍🌈|emoji"},
+    {"🇫🇷🇩🇪🇺", "🇫🇷|emoji 🇩🇪|emoji 🇺|emoji"},
+    {"❤️ ❤", "❤️|emoji ❤|emoji"},
+    {"1️⃣ #⃣ 1", "1️⃣|emoji #⃣|emoji 1|number"},
+    {"🏴\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xB3\xF3\xA0\x81\xA3\xF3\xA0\x81\xB4\xF3\xA0\x81\xBF",
+     "🏴\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xB3\xF3\xA0\x81\xA3\xF3\xA0\x81\xB4\xF3\xA0\x81"
+     "\xBF|emoji"}, /* Scotland: tag sequence */
+    {"\xE2\x80\xBC\xEF\xB8\x8F \xE2\x80\xBC", "\xE2\x80\xBC\xEF\xB8\x8F|emoji \xE2\x80\xBC|punct"},
+    {"🏻", "🏻|emoji"},
+    /* CJK */
+    {"日本語", "日|cjk 本|cjk 語|cjk"},
+    {"東京タワーです。", "東|cjk 京|cjk タワーです|cjk 。|punct"},
+    {"ｶﾀｶﾅ", "ｶﾀｶﾅ|cjk"},
+    {"iPhone手机", "iPhone|word 手|cjk 机|cjk"},
+    {"葛\xF3\xA0\x84\x80城", "葛\xF3\xA0\x84\x80|cjk 城|cjk"}, /* ideographic variation selector */
+    /* other scripts: white space and punctuation only */
+    {"한국어 텍스트입니다.", "한국어|word 텍스트입니다|word .|punct"},
+    {"ภาษาไทยง่าย", "ภาษาไทยง่าย|word"},
+    {"ภาษา\xE2\x80\x8Bไทย", "ภาษา|word ไทย|word"}, /* ZWSP separates */
+    {"हिन्दी भाषा।", "हिन्दी|word भाषा|word ।|punct"},
+    {"Привет, мир", "Привет|word ,|punct мир|word"},
+    {"می\xE2\x80\x8Cخواهم", "می\xE2\x80\x8Cخواهم|word"}, /* ZWNJ stays inside */
+    {"ＡＢＣ！", "ＡＢＣ|word ！|punct"},
+    /* punctuation and symbols */
+    {"wow... what?! no!!", "wow|word ...|punct what|word ?!|punct no|word !!|punct"},
+    {"a...?b", "a|word ...?|punct b|word"},
+    {"(\"x\")", "(|punct \"|punct x|word \"|punct )|punct"},
+    {"a == b => $5", "a|word ==|symbol b|word =|symbol >|symbol $|symbol 5|number"},
+    {"…", "…|punct"},
+    /* separators and format characters */
+    {"\xEF\xBB\xBFstart", "start|word"},          /* BOM */
+    {"a\xC2\xA0" "b\xE3\x80\x80" "c", "a|word b|word c|word"}, /* NBSP, ideographic space */
+    {"co\xC2\xADop", "co\xC2\xADop|word"},          /* soft hyphen stays inside */
+    {"\x01x\x7F", "x|word"},                       /* controls separate */
+    {"e\xCC\x81 \xCC\x81", "e\xCC\x81|word \xCC\x81|word"},
+    {"!\xCC\x81", "!\xCC\x81|punct"},              /* marks stay with any token */
+    /* ill-formed UTF-8: one symbol per byte */
+    {"bad\xFF\xC0" "byte", "bad|word \xFF|symbol \xC0|symbol byte|word"},
+    {"\xE2\x82 x", "\xE2|symbol \x82|symbol x|word"},
+    {"caf\xC3", "caf|word \xC3|symbol"},
+};
+
+TEST(table)
+{
+    for (size_t i = 0; i < sizeof tok_cases / sizeof tok_cases[0]; i++) {
+        char got[4096];
+        render(tok_cases[i].in, strlen(tok_cases[i].in), got, sizeof got);
+        if (strcmp(got, tok_cases[i].want) != 0)
+            MN_FAIL_AT("case %zu: \"%s\"\n  got:  %s\n  want: %s", i, tok_cases[i].in, got,
+                       tok_cases[i].want);
+    }
+}
+
+TEST(offsets_on_multibyte_text)
+{
+    const char *s = "日本 café 👍🏽x\xFF" "ok";
+    mn_token t[16];
+    size_t n = mn_tokenize(s, strlen(s), t, 16);
+    static const struct {
+        uint32_t off, len;
+        int kind;
+    } want[] = {
+        {0, 3, MN_TOK_CJK},   {3, 3, MN_TOK_CJK},     {7, 5, MN_TOK_WORD},
+        {13, 8, MN_TOK_EMOJI}, {21, 1, MN_TOK_WORD},  {22, 1, MN_TOK_SYMBOL},
+        {23, 2, MN_TOK_WORD},
+    };
+    ASSERT_EQ(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_EQ(t[i].off, want[i].off);
+        ASSERT_EQ(t[i].len, want[i].len);
+        ASSERT_EQ(t[i].kind, want[i].kind);
+    }
+}
+
+TEST(tokenize_cap_and_iterator)
+{
+    const char *s = "one two three four";
+    mn_token t[4];
+    t[2].off = 777;
+    ASSERT_EQ(mn_tokenize(s, strlen(s), t, 2), 4);
+    ASSERT_EQ(t[0].off, 0);
+    ASSERT_EQ(t[1].off, 4);
+    ASSERT_EQ(t[2].off, 777);
+    ASSERT_EQ(mn_tokenize(s, strlen(s), NULL, 0), 4);
+    mn_tokenizer it;
+    mn_token tok;
+    mn_tokenizer_init(&it, s, strlen(s));
+    int k = 0;
+    while (mn_tokenizer_next(&it, &tok))
+        k++;
+    ASSERT_EQ(k, 4);
+    ASSERT_EQ(mn_tokenizer_next(&it, &tok), 0); /* stays at the end */
+    ASSERT_EQ(mn_tokenize(NULL, 0, t, 4), 0);
+}
+
+TEST(kind_names)
+{
+    ASSERT_STREQ(mn_token_kind_name(MN_TOK_WORD), "word");
+    ASSERT_STREQ(mn_token_kind_name(MN_TOK_URL), "url");
+    ASSERT_STREQ(mn_token_kind_name(MN_TOK_SYMBOL), "symbol");
+    ASSERT_STREQ(mn_token_kind_name(MN_TOK__COUNT), "unknown");
+    ASSERT_STREQ(mn_token_kind_name(-1), "unknown");
+    for (int k = 0; k < MN_TOK__COUNT; k++)
+        ASSERT(strcmp(mn_token_kind_name(k), "unknown") != 0);
+}
+
+/* True if the code point at s[i] may be left out of every token (white space, controls,
+ * format characters, ZWSP, BOM). Sets *n. */
+static int skippable(const unsigned char *s, size_t len, size_t i, size_t *n)
+{
+    int32_t cp;
+    *n = mn_utf8_decode((const char *)s + i, len - i, &cp);
+    if (cp < 0)
+        return 0;
+    if (cp < 0x20 || cp == ' ' || cp == 0x7F || cp == 0x200B || cp == 0xFEFF || cp == 0x180E)
+        return 1;
+    int cat = utf8proc_category(cp);
+    return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+           cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC ||
+           cat == UTF8PROC_CATEGORY_CF;
+}
+
+static int is_ws(int32_t cp)
+{
+    return (cp >= 9 && cp <= 13) || cp == ' ' || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
+}
+
+static uint64_t rng = 0xDEADBEEFCAFEF00Dull;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+TEST(invariants_on_random_text)
+{
+    static const char *pieces[] = {
+        " ", "\t", "a", "Z", "0", "9", ".", ",", "-", "'", "@", "#", "%", "+", "_", ":", "/",
+        "http://", "www.", "com", "(", ")", "é", "\xCC\x81", "日", "カ", "\xE3\x82\x99", "한",
+        "ไ", "😀", "🏽", "\xE2\x80\x8D", "\xEF\xB8\x8F", "🇫", "\xE2\x83\xA3", "\xC2\xA0",
+        "\xE2\x80\x8B", "\xFF", "\xE2\x82", "\xC3", "!", "?", "…", "$", "\xE2\x80\x99", "\x01",
+    };
+    for (int iter = 0; iter < 100000; iter++) {
+        char s[256];
+        size_t len = 0;
+        size_t np = rnd() % 40;
+        for (size_t p = 0; p < np; p++) {
+            const char *x = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(s + len, x, strlen(x));
+            len += strlen(x);
+        }
+        mn_tokenizer it;
+        mn_token t;
+        mn_tokenizer_init(&it, s, len);
+        size_t prev_end = 0;
+        while (mn_tokenizer_next(&it, &t)) {
+            const unsigned char *u = (const unsigned char *)s;
+            if (t.len == 0 || t.off < prev_end || (size_t)t.off + t.len > len)
+                MN_FAIL_AT("iter %d: bad token %u+%u after %zu (len %zu)", iter, t.off, t.len,
+                           prev_end, len);
+            if (t.kind >= MN_TOK__COUNT)
+                MN_FAIL_AT("iter %d: bad kind", iter);
+            /* the gap holds only skippable characters */
+            for (size_t i = prev_end, n; i < t.off; i += n)
+                if (!skippable(u, t.off, i, &n))
+                    MN_FAIL_AT("iter %d: byte %zu left out of every token", iter, i);
+            /* no white space inside; an ill-formed byte is a token of its own */
+            for (size_t i = t.off, n; i < (size_t)t.off + t.len; i += n) {
+                int32_t cp;
+                n = mn_utf8_decode(s + i, t.off + t.len - i, &cp);
+                if (cp < 0 && (t.len != 1 || t.kind != MN_TOK_SYMBOL))
+                    MN_FAIL_AT("iter %d: ill-formed byte inside a token", iter);
+                if (cp >= 0 && is_ws(cp))
+                    MN_FAIL_AT("iter %d: white space inside a token", iter);
+            }
+            prev_end = (size_t)t.off + t.len;
+        }
+        for (size_t i = prev_end, n; i < len; i += n)
+            if (!skippable((const unsigned char *)s, len, i, &n))
+                MN_FAIL_AT("iter %d: tail byte %zu left out", iter, i);
+    }
+}
+
+TEST(no_allocation)
+{
+    const char *s = "Don't see http://x.com/a. mail a.b@example.com @u #t 3.14 👨‍👩‍👧 日本語 \xFF";
+    mn_token t[64];
+    mn_alloc_fail_after(1);
+    size_t n = mn_tokenize(s, strlen(s), t, 64);
+    mn_tokenizer it;
+    mn_token one;
+    mn_tokenizer_init(&it, s, strlen(s));
+    int first = mn_tokenizer_next(&it, &one);
+    const char *name = mn_token_kind_name(MN_TOK_EMAIL);
+    long made = mn_alloc_fail_after(0);
+    ASSERT_EQ(n, 15);
+    ASSERT_EQ(first, 1);
+    ASSERT_EQ(one.len, 5);
+    ASSERT_STREQ(name, "email");
+    ASSERT_EQ(made, 0);
+}
+
+TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(offsets_on_multibyte_text)
+              TEST_ENTRY(tokenize_cap_and_iterator) TEST_ENTRY(kind_names)
+                  TEST_ENTRY(invariants_on_random_text) TEST_ENTRY(no_allocation))
