@@ -12,6 +12,8 @@
 #   --runs N              hyperfine runs for the prediction-throughput rows (default 3)
 #   --min-lines N         replicate the test set to at least N lines for throughput (default 100000)
 #   --only spam|cooking   run one data set
+#   --idle-wait S         before each measured step, wait up to S seconds (default 600) for the
+#                         other processes on the machine to use less than 0.3 of a core
 #   --keep-models         keep the trained models in bench/out/classifier/ (spam ones are ~430 MB)
 #
 # What it does: builds micronlp (CMake, Release, in build-bench/) unless --bin is given; fetches
@@ -37,6 +39,7 @@ runs=3
 min_lines=100000
 only=
 keep=0
+idle_wait=600
 while [ $# -gt 0 ]; do
     case $1 in
     --autotune) autotune=1; shift ;;
@@ -47,7 +50,8 @@ while [ $# -gt 0 ]; do
     --min-lines) min_lines=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --keep-models) keep=1; shift ;;
-    -h | --help) sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --idle-wait) idle_wait=$2; shift 2 ;;
+    -h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -112,18 +116,64 @@ bash scripts/data/cooking.sh "$ft_pkg" "$data/cooking" || die "converting cookin
 
 # ---- helpers ---------------------------------------------------------------------------------
 
+# CPU time used by every process on the machine so far, in clock ticks (user+nice+system+irq+
+# softirq+steal from /proc/stat). Other jobs on a shared machine disturb timings; run.sh waits for
+# quiet before each measured step and records how much CPU others used while it measured.
+HZ=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+wait_idle() { # waits until others use < 0.3 core over 2 s, at most idle_wait seconds
+    local start=$SECONDS b0 b1 warned=0
+    while :; do
+        b0=$(busy_ticks); sleep 2; b1=$(busy_ticks)
+        if [ $((b1 - b0)) -lt $((HZ * 6 / 10)) ]; then return 0; fi
+        if [ $((SECONDS - start)) -ge "$idle_wait" ]; then
+            echo "run.sh: warning: machine still busy after ${idle_wait}s; measuring anyway" >&2
+            return 0
+        fi
+        [ $warned -eq 1 ] || { echo "run.sh: machine busy ($((100 * (b1 - b0) / (2 * HZ)))% of a core used by others); waiting" >&2; warned=1; }
+    done
+}
+# foreign KEY B0 B1 OWN_SECONDS WALL: records CPU others used during a step, as cores on average
+foreign() {
+    put "$1.foreign" "$(awk -v t=$(($3 - $2)) -v hz="$HZ" -v own="$4" -v w="$5" \
+        'BEGIN { f = t / hz - own; if (f < 0) f = 0; printf "%.2f", (w > 0 ? f / w : 0) }')"
+}
+
 # Runs a command under /usr/bin/time -v; stdout/stderr/time report go to $1.{out,err,time}.
+# $1 is also the result key prefix for the foreign-load figure.
 timed() {
-    local base=$1
-    shift
+    local base=$1 key=$2 b0 b1
+    shift 2
+    wait_idle
+    b0=$(busy_ticks)
     if ! /usr/bin/time -v -o "$base.time" "$@" >"$base.out" 2>"$base.err"; then
         tr '\r' '\n' <"$base.err" | tail -20 >&2
         die "failed: $*"
     fi
+    b1=$(busy_ticks)
+    foreign "$key" "$b0" "$b1" "$(cpu_of "$base.time")" "$(wall_of "$base.time")"
+}
+# hf KEY RUNS WARMUP JSON COMMAND: hyperfine with the same quiet wait and foreign-load record
+hf() {
+    local key=$1 r=$2 w=$3 json=$4 b0 b1 own wall
+    shift 4
+    wait_idle
+    b0=$(busy_ticks)
+    local t0=$EPOCHREALTIME
+    hyperfine -N --runs "$r" --warmup "$w" --export-json "$json" "$@" >&2
+    wall=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+    b1=$(busy_ticks)
+    own=$($PY -c 'import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print((r["user"] + r["system"]) * (int(sys.argv[2]) + int(sys.argv[3])))' "$json" "$r" "$w")
+    foreign "$key" "$b0" "$b1" "$own" "$wall"
 }
 wall_of() { # seconds from "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.03"
     awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0
         for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.2f", s }' "$1"
+}
+cpu_of() { # user + system seconds
+    awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' "$1"
 }
 rss_of() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
 wps_of() { # last words/sec/thread figure a trainer printed (progress lines are \r-separated)
@@ -150,38 +200,50 @@ train() {
     if [ "$tool" = ft ]; then
         model=$base.bin
         log "fastText  $ds $tag: training"
-        timed "$base.train" "$FT" supervised -input "$input" -output "$base" -thread "$th" \
+        timed "$base.train" "$ds.$tag.$tool" "$FT" supervised -input "$input" -output "$base" -thread "$th" \
             -epoch "${P[epoch]}" -lr "${P[lr]}" -dim "${P[dim]}" -wordNgrams "${P[ngrams]}" \
             -minn "${P[minn]}" -maxn "${P[maxn]}" -bucket "${P[bucket]}" -minCount 1 \
             -loss "${P[ftloss]}" -seed 1 "$@"
         rm -f "$base.vec"
     else
-        model=$base.mnm
+        model=$base.mnlp
         log "micronlp  $ds $tag: training"
-        timed "$base.train" "$MN" train --input "$input" --output "$model" --threads "$th" \
+        timed "$base.train" "$ds.$tag.$tool" "$MN" train --input "$input" --output "$model" --threads "$th" \
             --epoch "${P[epoch]}" --lr "${P[lr]}" --dim "${P[dim]}" --word-ngrams "${P[ngrams]}" \
             --minn "${P[minn]}" --maxn "${P[maxn]}" --bucket "${P[bucket]}" --min-count 1 \
             --loss "${P[mnloss]}" --seed 1 "$@"
     fi
     [ -s "$model" ] || die "$tool produced no model $model"
     put "$ds.$tag.$tool.wall" "$(wall_of "$base.train.time")"
+    put "$ds.$tag.$tool.cpu" "$(cpu_of "$base.train.time")"
     put "$ds.$tag.$tool.rss" "$(rss_of "$base.train.time")"
     put "$ds.$tag.$tool.wps" "$(wps_of "$base.train.err")"
     put "$ds.$tag.$tool.size" "$(size_mb "$model")"
     echo "$model"
 }
 
-# accuracy TOOL DS TAG MODEL: P@1 (and R@5 for multi-label data)
+# accuracy TOOL DS TAG MODEL: P@1 (and R@5 for multi-label data), as each tool reports it, and
+# the same figures from both tools' predictions scored by one scorer (score.py) as a cross-check.
 accuracy() {
-    local tool=$1 ds=$2 tag=$3 model=$4 test=$data/$2/test.txt
+    local tool=$1 ds=$2 tag=$3 model=$4 test=$data/$2/test.txt texts=$work/$2-texts.txt
+    local pred=$work/$ds-$tag-$tool.pred
     log "$tool $ds $tag: testing"
+    sed 's/__label__[^ ]* //g' "$test" >"$texts"
     if [ "$tool" = ft ]; then
         put "$ds.$tag.$tool.p1" "$(ft_metric "$model" "$test" 1 P@1)"
         [ "$ds" = cooking ] && put "$ds.$tag.$tool.r5" "$(ft_metric "$model" "$test" 5 R@5)"
+        "$FT" predict "$model" "$texts" 1 >"$pred.1"
+        "$FT" predict "$model" "$texts" 5 >"$pred.5"
     else
         put "$ds.$tag.$tool.p1" "$(mn_metric "$model" "$test" 1 precision_at_k)"
         [ "$ds" = cooking ] && put "$ds.$tag.$tool.r5" "$(mn_metric "$model" "$test" 5 recall_at_k)"
+        "$MN" predict --model "$model" --k 1 "$texts" >"$pred.1"
+        "$MN" predict --model "$model" --k 5 "$texts" >"$pred.5"
     fi
+    # (separate k=1 and k=5 runs: fastText's one-vs-all ties at its probability floor are broken
+    # differently for different k)
+    put "$ds.$tag.$tool.check.p1" "$($PY bench/classifier/score.py "$test" "$pred.1" 1 | awk '{ print $1 }')"
+    put "$ds.$tag.$tool.check.r5" "$($PY bench/classifier/score.py "$test" "$pred.5" 5 | awk '{ print $2 }')"
     return 0
 }
 
@@ -189,7 +251,6 @@ accuracy() {
 speed() {
     local ds=$1 ftm=$2 mnm=$3 texts=$work/$1-texts.txt rep=$work/$1-rep.txt one=$work/$1-one.txt
     local n copies lines
-    sed 's/__label__[^ ]* //g' "$data/$ds/test.txt" >"$texts"
     n=$(wc -l <"$texts")
     copies=$(((min_lines + n - 1) / n))
     : >"$rep"
@@ -199,19 +260,19 @@ speed() {
     put "$ds.predict.lines" "$lines"
     put "$ds.predict.mb" "$(size_mb "$rep")"
     log "fastText  $ds: prediction throughput over $lines lines"
-    hyperfine -N --runs "$runs" --warmup 1 --export-json "$work/$ds-pred-ft.json" \
-        "$FT predict $ftm $rep 1" >&2
+    hf "$ds.predict.ft" "$runs" 1 "$work/$ds-pred-ft.json" \
+        "$FT predict $ftm $rep 1" 
     put "$ds.predict.ft.tps" "$(awk -v n="$lines" -v t="$(hf_median "$work/$ds-pred-ft.json")" 'BEGIN { printf "%.0f", n / t }')"
-    hyperfine -N --runs 20 --warmup 3 --export-json "$work/$ds-first-ft.json" \
-        "$FT predict $ftm $one 1" >&2
+    hf "$ds.first.ft" 20 3 "$work/$ds-first-ft.json" \
+        "$FT predict $ftm $one 1"
     put "$ds.first.ft.ms" "$(awk -v t="$(hf_median "$work/$ds-first-ft.json")" 'BEGIN { printf "%.1f", t * 1000 }')"
     if [ -n "$mnm" ]; then
         log "micronlp  $ds: prediction throughput over $lines lines"
-        hyperfine -N --runs "$runs" --warmup 1 --export-json "$work/$ds-pred-mn.json" \
-            "$MN predict --model $mnm --k 1 $rep" >&2
+        hf "$ds.predict.mn" "$runs" 1 "$work/$ds-pred-mn.json" \
+            "$MN predict --model $mnm --k 1 $rep"
         put "$ds.predict.mn.tps" "$(awk -v n="$lines" -v t="$(hf_median "$work/$ds-pred-mn.json")" 'BEGIN { printf "%.0f", n / t }')"
-        hyperfine -N --runs 20 --warmup 3 --export-json "$work/$ds-first-mn.json" \
-            "$MN predict --model $mnm --k 1 $one" >&2
+        hf "$ds.first.mn" 20 3 "$work/$ds-first-mn.json" \
+            "$MN predict --model $mnm --k 1 $one"
         put "$ds.first.mn.ms" "$(awk -v t="$(hf_median "$work/$ds-first-mn.json")" 'BEGIN { printf "%.1f", t * 1000 }')"
         # Both tools must agree on what they predict (a sanity check on the measured runs).
         "$FT" predict "$ftm" "$texts" 1 | sed 's/__label__//g' >"$work/$ds-answers-ft.txt"
@@ -264,8 +325,9 @@ for ds in $sets; do
             put "$ds.autotune.mn.chosen" "$(sed -n 's/^Autotune chose: //p' "$work/$ds-autotune-mn.train.err")"
         fi
     fi
-    [ $keep -eq 1 ] || rm -f "$work/$ds"-*.bin "$work/$ds"-*.mnm # sizes are recorded
+    [ $keep -eq 1 ] || rm -f "$work/$ds"-*.bin "$work/$ds"-*.mnlp # sizes are recorded
 done
 
+put machine.load_end "$(awk '{ print $1 }' /proc/loadavg)"
 $PY bench/classifier/table.py "$res" "$autotune" "$at_seconds" >"$out/classifier.md"
 cat "$out/classifier.md"

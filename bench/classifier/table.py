@@ -43,13 +43,18 @@ def fmt(v, kind):
 rows = []
 
 
-def row(ds, run, metric, key_ft, key_mn, kind, better):
+def row(ds, run, metric, key_ft, key_mn, kind, better, step=None):
+    """step: result key prefixes (fastText, micronlp) of the timed step, for the others' load."""
     ft, mn = num(key_ft), num(key_mn)
     ratio = "—"
     if ft is not None and mn is not None and ft != 0:
         ratio = "%.2f×" % (mn / ft)
-    rows.append("| %s | %s | %s %s | %s | %s | %s |" % (
-        ds, run, metric, better, fmt(ft, kind), fmt(mn, kind), ratio))
+    others = ""
+    if step:
+        f = [num(k + ".foreign") for k in step]
+        others = " / ".join("—" if v is None else "%.2f" % v for v in f)
+    rows.append("| %s | %s | %s %s | %s | %s | %s | %s |" % (
+        ds, run, metric, better, fmt(ft, kind), fmt(mn, kind), ratio, others))
 
 
 names = {"spam": "SpamAssassin", "cooking": "cooking (multi-label)"}
@@ -62,7 +67,9 @@ for ds in ("spam", "cooking"):
         runs.append(("autotune", "autotune %s s, 2 threads" % at_seconds))
     for tag, label in runs:
         p = "%s.%s." % (ds, tag)
-        row(name, label, "training wall time", p + "ft.wall", p + "mn.wall", "s", "↓")
+        step = (p + "ft", p + "mn")
+        row(name, label, "training wall time", p + "ft.wall", p + "mn.wall", "s", "↓", step)
+        row(name, label, "training CPU time (user+sys)", p + "ft.cpu", p + "mn.cpu", "s", "↓")
         row(name, label, "peak RSS (training)", p + "ft.rss", p + "mn.rss", "mb", "↓")
         if tag != "autotune":
             row(name, label, "words/sec/thread", p + "ft.wps", p + "mn.wps", "int", "↑")
@@ -72,14 +79,15 @@ for ds in ("spam", "cooking"):
         row(name, label, "model size", p + "ft.size", p + "mn.size", "mb", "↓")
     lines = res.get(ds + ".predict.lines")
     label = "predict, 1 thread, %s texts" % ("{:,}".format(int(lines)) if lines else "?")
-    row(name, label, "texts/s", ds + ".predict.ft.tps", ds + ".predict.mn.tps", "int", "↑")
+    row(name, label, "texts/s", ds + ".predict.ft.tps", ds + ".predict.mn.tps", "int", "↑",
+        (ds + ".predict.ft", ds + ".predict.mn"))
     row(name, "predict, 1 line", "time to first answer", ds + ".first.ft.ms", ds + ".first.mn.ms",
-        "ms", "↓")
+        "ms", "↓", (ds + ".first.ft", ds + ".first.mn"))
 
 out = []
-out.append("Machine: %s × %s, %s RAM; load average %s at start; fastText %s (Debian); micronlp %s; %s."
+out.append("Machine: %s × %s, %s RAM; load average %s at start, %s at end; fastText %s (Debian); micronlp %s; %s."
            % (res.get("machine.nproc"), res.get("machine.cpu"), res.get("machine.ram"),
-              res.get("machine.load"), res.get("version.fasttext"),
+              res.get("machine.load"), res.get("machine.load_end"), res.get("version.fasttext"),
               res.get("version.micronlp") or "not run", res.get("date")))
 out.append("")
 for ds in ("spam", "cooking"):
@@ -88,15 +96,32 @@ for ds in ("spam", "cooking"):
                    % (names[ds], res.get(ds + ".train.lines"), res.get(ds + ".test.lines"),
                       res.get(ds + ".params")))
 out.append("")
-out.append("| data set | run | metric | fastText | micronlp | micronlp / fastText |")
-out.append("|---|---|---|---:|---:|---:|")
+out.append("| data set | run | metric | fastText | micronlp | micronlp / fastText | others' CPU (ft / mn) |")
+out.append("|---|---|---|---:|---:|---:|---:|")
 out.extend(rows)
 out.append("")
 out.append("↑ higher is better, ↓ lower is better. Wall time and peak RSS are the whole process "
            "(/usr/bin/time -v): reading data, training, saving the model. words/sec/thread is each "
            "tool's own figure from its last progress line. P@1 / R@5 from `fasttext test` and "
            "`micronlp eval --json` on the test file. Prediction: median of hyperfine runs, one "
-           "process, one thread, test texts (labels stripped) replicated; the 1-thread models.")
+           "process, one thread, test texts (labels stripped) replicated; the 1-thread models. "
+           "Others' CPU: cores used on average by other processes on the machine while the step "
+           "was measured (from /proc/stat minus the step's own CPU time); above ~0.3 the timing "
+           "of that step is disturbed.")
+bad = []
+for k, v in res.items():
+    if ".check." not in k:
+        continue
+    own = num(k.replace(".check.", "."))
+    if own is not None and num(k) is not None and abs(own - num(k)) > 0.0015:
+        bad.append("%s: tool says %.4f, common scorer %.4f" % (k.replace(".check", ""), own, num(k)))
+if any(".check." in k for k in res):
+    if bad:
+        out.append("- The tools' own P@1 / R@5 DISAGREE with bench/classifier/score.py applied to "
+                   "their predictions: " + "; ".join(bad) + ".")
+    else:
+        out.append("- Cross-check: bench/classifier/score.py, applied to each tool's `predict` "
+                   "output, gives the same P@1 / R@5 as the tool's own test command (±0.0015).")
 for ds in ("spam", "cooking"):
     if ds + ".predict.agree" in res:
         out.append("- %s: the two tools' 1-thread models give the same top-1 label on %.1f %% of "

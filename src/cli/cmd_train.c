@@ -31,12 +31,15 @@ typedef struct train_opts {
     int format;           /* mn_data_format */
     int autotune_seconds; /* 0 = plain training */
     int no_normalize;
+    int keep_punct;
+    int tokenizer; /* 0 unicode, 1 whitespace */
     int quiet;
     int verbose; /* fastText's -verbose; 0 means --quiet */
 } train_opts;
 
 static const char *const loss_names[] = {"softmax", "ova", "hs", NULL};
 static const char *const format_names[] = {"auto", "fasttext", "tsv", NULL};
+static const char *const tokenizer_names[] = {"unicode", "whitespace", NULL};
 
 #define F(field) offsetof(train_opts, field)
 static const opt_spec train_specs[] = {
@@ -77,6 +80,10 @@ static const opt_spec train_specs[] = {
      "N", "search hyperparameters for N seconds, scored on --valid (0 = off)", 0},
     {"no-normalize", NULL, OPT_BOOL, 1, 0, NULL, F(no_normalize), NULL,
      "use tokens as they are (no NFKC, no case folding)", 0},
+    {"keep-punct", NULL, OPT_BOOL, 1, 0, NULL, F(keep_punct), NULL,
+     "make punctuation and symbol tokens features too (left out by default)", 0},
+    {"tokenizer", NULL, OPT_ENUM, 1, 0, tokenizer_names, F(tokenizer), NULL,
+     "unicode: words, URLs, e-mails, emoji, CJK; whitespace: split on spaces as fastText", 0},
     {"quiet", NULL, OPT_BOOL, 1, 0, NULL, F(quiet), NULL, "print nothing but errors", 0},
     {"verbose", NULL, OPT_INT, 0, 10, NULL, F(verbose), "N",
      "fastText compatibility: 0 is --quiet", OPT_HIDDEN},
@@ -102,6 +109,10 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Written only by the signal handler, read by the training threads through cfg.cancel. */
+static volatile int cancel_flag;
+/* A progress line without its newline is on screen (the handler starts a new line). */
+static volatile int line_open;
 
 typedef struct progress_view {
     int draw;             /* stderr is a terminal and not --quiet */
@@ -137,6 +148,7 @@ static void on_progress(const mn_train_progress *p, void *ctx)
         return;
     v->last_draw_sec = t;
     v->drawn = 1;
+    line_open = 1;
     draw(p);
 }
 
@@ -148,18 +160,17 @@ static void end_progress(progress_view *v)
         draw(&v->last);
     fputc('\n', stderr);
     v->drawn = 0;
+    line_open = 0;
 }
-
-/* Written only by the signal handler, read by the training threads through cfg.cancel. */
-static volatile int cancel_flag;
 
 static void on_sigint(int sig)
 {
     (void)sig;
     cancel_flag = 1;
-    static const char msg[] = "\nmicronlp: note: interrupted: stopping training and saving the "
-                              "model learned so far (Ctrl-C again to abort)\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    static const char msg[] = "\nmicronlp: note: interrupted: stopping training (Ctrl-C again to "
+                              "abort)\n";
+    size_t skip = line_open ? 0 : 1; /* strlen is not async-signal-safe everywhere */
+    ssize_t w = write(STDERR_FILENO, msg + skip, sizeof msg - 1 - skip);
     (void)w;
 }
 
@@ -202,6 +213,10 @@ int cmd_train(int argc, char **argv)
         o.quiet = 1;
     if (o.no_normalize)
         o.cfg.norm_flags = 0;
+    if (o.keep_punct)
+        o.cfg.token_flags |= MN_TOKENS_KEEP_PUNCT;
+    if (o.tokenizer == 1)
+        o.cfg.token_flags |= MN_TOKENS_WHITESPACE;
 
     if (cli_check_input("--input", o.input, 0) != 0 ||
         (o.valid && cli_check_input("--valid", o.valid, 0) != 0) ||

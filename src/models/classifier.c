@@ -128,7 +128,35 @@ static int norm_token(unsigned flags, mn_scratch *s, const char *tok, size_t len
     return MN_ENOMEM;
 }
 
-int mn__clf_word_hashes(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
+/* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
+ * unless token_flags asks otherwise. pos is the tokenizer or, in whitespace mode, a byte
+ * offset kept in t->pos. */
+static inline int next_token(unsigned token_flags, mn_tokenizer *t, mn_token *tok)
+{
+    if (token_flags & MN_TOKENS_WHITESPACE) {
+        size_t i = t->pos, len = t->len;
+        const char *s = t->text;
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ||
+                           s[i] == '\v' || s[i] == '\f'))
+            i++;
+        if (i >= len)
+            return 0;
+        size_t j = i;
+        while (j < len && !(s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' ||
+                             s[j] == '\v' || s[j] == '\f'))
+            j++;
+        *tok = (mn_token){.off = (uint32_t)i, .len = (uint32_t)(j - i), .kind = MN_TOK_WORD};
+        t->pos = j;
+        return 1;
+    }
+    while (mn_tokenizer_next(t, tok))
+        if ((token_flags & MN_TOKENS_KEEP_PUNCT) ||
+            (tok->kind != MN_TOK_PUNCT && tok->kind != MN_TOK_SYMBOL))
+            return 1;
+    return 0;
+}
+
+int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s, const char *text, size_t len,
                         const uint64_t **hashes, size_t *n)
 {
     uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1) * sizeof *h);
@@ -138,7 +166,7 @@ int mn__clf_word_hashes(unsigned norm_flags, mn_scratch *s, const char *text, si
     mn_token tok;
     size_t count = 0;
     mn_tokenizer_init(&t, text, len);
-    while (mn_tokenizer_next(&t, &tok)) {
+    while (next_token(token_flags, &t, &tok)) {
         const char *w;
         size_t wl;
         int rc = norm_token(norm_flags, s, text + tok.off, tok.len, &w, &wl);
@@ -171,7 +199,7 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
     mn_tokenizer t;
     mn_token tok;
     mn_tokenizer_init(&t, text, len);
-    while (mn_tokenizer_next(&t, &tok)) {
+    while (next_token(p->token_flags, &t, &tok)) {
         const char *w;
         size_t wl;
         int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);

@@ -34,7 +34,8 @@ typedef struct mn_clf_params {
     uint32_t qinput;      /* 1 if the input matrix is 8-bit ('EMBQ' + 'EMBS') */
     uint32_t qoutput;     /* 1 if the output matrix is 8-bit ('OUTQ' + 'OUTS') */
     uint32_t nout;        /* rows of the output matrix: labels, or labels - 1 for hs */
-    uint32_t reserved[3];
+    uint32_t token_flags; /* MN_TOKENS_* */
+    uint32_t reserved[2];
 } mn_clf_params;
 _Static_assert(sizeof(mn_clf_params) == 16 * 4, "CLSH is 64 bytes");
 
@@ -79,7 +80,7 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
                      const uint32_t **rows, size_t *n, size_t *ntokens);
 
 /* Word hashes of a text in order (normalised tokens), into scratch slot 1. */
-int mn__clf_word_hashes(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
+int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s, const char *text, size_t len,
                         const uint64_t **hashes, size_t *n);
 
 /* Allocates an empty classifier with base initialised. */

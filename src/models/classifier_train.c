@@ -41,7 +41,7 @@ static void init_tables(void)
 
 static inline float fast_sigmoid(float x)
 {
-    if (x < -SIGMOID_MAX)
+    if (!(x >= -SIGMOID_MAX)) /* also NaN: a diverging run must not index out of the table */
         return 0.0f;
     if (x > SIGMOID_MAX)
         return 1.0f;
@@ -50,6 +50,8 @@ static inline float fast_sigmoid(float x)
 
 static inline float fast_log(float x)
 {
+    if (!(x >= 0.0f))
+        return log_table[0];
     if (x > 1.0f)
         return 0.0f;
     return log_table[(int)(x * LOG_TABLE)];
@@ -259,6 +261,7 @@ typedef struct trainer {
     hs_paths hs;
     _Atomic uint64_t processed; /* tokens processed so far, all threads */
     _Atomic int stop;
+    _Atomic int diverged; /* a loss became NaN or infinite */
     double started;
     double deadline;      /* absolute monotonic time, 0 = none */
     int epoch;            /* current epoch (0-based) when training epoch by epoch */
@@ -291,6 +294,22 @@ static inline void axpy(float *y, float a, const float *x, uint32_t n)
         y[i] += a * x[i];
 }
 
+/* Rows of a long text are scattered over a matrix far larger than the caches, so summing them
+ * waits on memory; asking for rows a few steps ahead overlaps those waits (measured: see
+ * docs/BENCHMARKS.md, training words/s). */
+#define PREFETCH_ROWS 6
+
+static inline void prefetch_row(const float *row, uint32_t dim)
+{
+#if defined(__GNUC__)
+    for (uint32_t j = 0; j < dim; j += 16)
+        __builtin_prefetch(row + j, 1, 1);
+#else
+    (void)row;
+    (void)dim;
+#endif
+}
+
 /* One binary logistic step on output row r; returns the loss. */
 static inline float binary_step(trainer *t, uint32_t r, const float *hidden, float *grad,
                                 int label, float lr)
@@ -311,8 +330,11 @@ static float update(worker *w, const uint32_t *rows, size_t n, const uint32_t *l
     uint32_t dim = t->c->p.dim, nl = t->c->base.nlabels;
     float *hidden = w->hidden, *grad = w->grad;
     memset(hidden, 0, dim * sizeof *hidden);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_ROWS < n)
+            prefetch_row(t->in + (size_t)rows[i + PREFETCH_ROWS] * dim, dim);
         axpy(hidden, 1.0f, t->in + (size_t)rows[i] * dim, dim);
+    }
     float inv = 1.0f / (float)n;
     for (uint32_t j = 0; j < dim; j++)
         hidden[j] *= inv;
@@ -358,8 +380,11 @@ static float update(worker *w, const uint32_t *rows, size_t n, const uint32_t *l
     }
     for (uint32_t j = 0; j < dim; j++)
         grad[j] *= inv;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_ROWS < n)
+            prefetch_row(t->in + (size_t)rows[i + PREFETCH_ROWS] * dim, dim);
         axpy(t->in + (size_t)rows[i] * dim, 1.0f, grad, dim);
+    }
     return loss;
 }
 
@@ -427,6 +452,12 @@ static void *work(void *arg)
             const uint32_t *rows = t->feat + t->feat_off[ex];
             size_t nrows = t->feat_off[ex + 1] - t->feat_off[ex];
             float l = update(w, rows, nrows, labels, nlab, lr);
+            if (!isfinite(l)) {
+                /* Weights overflowed: every later step would only spread NaN. */
+                atomic_store(&t->diverged, 1);
+                atomic_store(&t->stop, 1);
+                return NULL;
+            }
             if (w->id < 64) {
                 t->loss_sum[w->id] += l;
                 t->loss_n[w->id]++;
@@ -580,6 +611,14 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
     rc = rc ? rc : set_meta_u64(m, "bucket", cfg->bucket);
     rc = rc ? rc : set_meta_u64(m, "min_count", (uint64_t)cfg->min_count);
     rc = rc ? rc : mn__model_meta_set(m, "loss", loss_name(cfg->loss));
+    rc = rc ? rc
+            : mn__model_meta_set(m, "tokens",
+                                 (cfg->token_flags & MN_TOKENS_WHITESPACE) ? "whitespace"
+                                 : (cfg->token_flags & MN_TOKENS_KEEP_PUNCT) ? "unicode+punct"
+                                                                             : "unicode");
+    rc = rc ? rc
+            : mn__model_meta_set(m, "normalize",
+                                 cfg->norm_flags ? "nfkc+casefold" : "none");
     rc = rc ? rc : set_meta_u64(m, "threads", (uint64_t)cfg->threads);
     rc = rc ? rc : set_meta_u64(m, "seed", cfg->seed);
     rc = rc ? rc : set_meta_u64(m, "vocabulary", c->p.nwords);
@@ -619,7 +658,7 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
         mn_dataset_get(data, i, &text, &len, &labels, &nlab);
         for (size_t j = 0; j < nlab; j++)
             label_counts[labels[j]]++;
-        if ((rc = mn__clf_word_hashes(cfg->norm_flags, s, text, len, &h, &nh)))
+        if ((rc = mn__clf_word_hashes(cfg->norm_flags, cfg->token_flags, s, text, len, &h, &nh)))
             goto oom;
         for (size_t j = 0; j < nh; j++)
             if ((rc = counter_add(&words, h[j])))
@@ -642,6 +681,7 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
         .bucket = (cfg->word_ngrams > 1 || cfg->maxn > 0) ? cfg->bucket : 0,
         .loss = (uint32_t)cfg->loss,
         .norm_flags = cfg->norm_flags,
+        .token_flags = cfg->token_flags,
         .nwords = (uint32_t)nw,
         .nout = cfg->loss == MN_LOSS_HS ? nl - 1 : nl,
     };
@@ -669,19 +709,6 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
     if ((rc = mn__clf_index(c)))
         goto oom;
 
-    uint32_t dim = c->p.dim;
-    size_t rows = 1 + (size_t)c->p.nwords + c->p.nbuckets;
-    t.in = mn_malloc(rows * dim * sizeof(float));
-    t.out = mn_calloc((size_t)(c->p.nout ? c->p.nout : 1) * dim, sizeof(float));
-    c->owned[1] = t.in;
-    c->owned[2] = t.out;
-    if (!t.in || !t.out)
-        goto oom;
-    uint64_t seed = cfg->seed;
-    for (size_t i = 0; i < rows * dim; i++)
-        t.in[i] = rng_uniform(&seed, -1.0f / (float)dim, 1.0f / (float)dim);
-    c->in = (mn_clf_matrix){.f = t.in, .rows = (uint32_t)rows, .dim = dim};
-    c->out = (mn_clf_matrix){.f = t.out, .rows = c->p.nout, .dim = dim};
     if (cfg->loss == MN_LOSS_HS && nl > 1) {
         int32_t *tree = mn_malloc((size_t)(nl - 1) * 2 * sizeof *tree);
         c->owned[3] = tree;
@@ -723,8 +750,56 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
     t.feat_off[nex] = fn;
     t.c = c;
 
+    /* Only buckets some training text hashed into get a row: the others would keep their random
+     * initial values and add noise at prediction time. This shrinks a 2M-bucket model to the
+     * rows it uses, and the training working set with it. */
+    if (c->p.bucket > 0) {
+        uint32_t base = 1 + c->p.nwords, nb = c->p.bucket, used = 0;
+        uint32_t *remap = mn_calloc(nb, sizeof *remap); /* bucket -> compact index + 1 */
+        if (!remap)
+            goto oom;
+        for (size_t i = 0; i < fn; i++)
+            if (t.feat[i] >= base && !remap[t.feat[i] - base])
+                remap[t.feat[i] - base] = 1;
+        uint32_t *kept = mn_malloc(((size_t)nb + 1) * sizeof *kept);
+        if (!kept) {
+            mn_free(remap);
+            goto oom;
+        }
+        for (uint32_t b = 0; b < nb; b++)
+            if (remap[b]) {
+                kept[used] = b;
+                remap[b] = ++used;
+            }
+        for (size_t i = 0; i < fn; i++)
+            if (t.feat[i] >= base)
+                t.feat[i] = base + remap[t.feat[i] - base] - 1;
+        mn_free(remap);
+        c->owned[4] = kept;
+        c->buckets = kept;
+        c->p.pruned = 1;
+        c->p.nbuckets = used;
+        if ((rc = mn__clf_index(c)))
+            goto oom;
+    }
+
+    uint32_t dim = c->p.dim;
+    size_t rows = 1 + (size_t)c->p.nwords + c->p.nbuckets;
+    t.in = mn_malloc(rows * dim * sizeof(float));
+    t.out = mn_calloc((size_t)(c->p.nout ? c->p.nout : 1) * dim, sizeof(float));
+    c->owned[1] = t.in;
+    c->owned[2] = t.out;
+    if (!t.in || !t.out)
+        goto oom;
+    uint64_t seed = cfg->seed;
+    for (size_t i = 0; i < rows * dim; i++)
+        t.in[i] = rng_uniform(&seed, -1.0f / (float)dim, 1.0f / (float)dim);
+    c->in = (mn_clf_matrix){.f = t.in, .rows = (uint32_t)rows, .dim = dim};
+    c->out = (mn_clf_matrix){.f = t.out, .rows = c->p.nout, .dim = dim};
+
     /* Epochs: all at once, or one by one when a validation set decides when to stop. */
     double best = -1.0;
+    int epochs_run = cfg->epoch;
     if (!cfg->valid) {
         if ((rc = run_epochs(&t, cfg->epoch)))
             goto oom;
@@ -748,19 +823,33 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
                 memcpy(best_in, t.in, rows * dim * sizeof(float));
                 memcpy(best_out, t.out, (size_t)c->p.nout * dim * sizeof(float));
             } else if (cfg->patience > 0 && ++since_best >= cfg->patience) {
+                t.epoch++;
                 break;
             }
         }
+        epochs_run = t.epoch;
         memcpy(t.in, best_in, rows * dim * sizeof(float));
         memcpy(t.out, best_out, (size_t)c->p.nout * dim * sizeof(float));
         if (valid_score)
             *valid_score = best;
+    }
+    if (atomic_load(&t.diverged)) {
+        uint64_t done = atomic_load(&t.processed);
+        rc = mn_err_set(err, MN_EINVAL,
+                        "training diverged at %.1f%% (the loss became NaN); lower the learning "
+                        "rate (lr %g)",
+                        100.0 * (double)done / ((double)t.total_tokens * cfg->epoch), cfg->lr);
+        goto fail;
     }
     report(&t, now_sec());
     double seconds = now_sec() - started;
     if ((rc = write_meta(c, cfg, data, seconds, t.total_tokens)))
         goto oom;
     if (cfg->valid && (rc = set_meta_f(&c->base, "valid_accuracy", best)))
+        goto oom;
+    if (atomic_load(&t.stop) && !cfg->valid)
+        epochs_run = (int)((double)atomic_load(&t.processed) / (double)t.total_tokens);
+    if ((rc = set_meta_u64(&c->base, "epochs_run", (uint64_t)epochs_run)))
         goto oom;
     c->base.size_bytes = rows * dim * 4 + (size_t)c->p.nout * dim * 4 + (size_t)nw * 8;
     *out = &c->base;
@@ -881,6 +970,17 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
         double score = r.accuracy + 1e-3 * r.macro_f1;
         mn_eval_result_deinit(&r);
         trials++;
+        if (base->on_progress) {
+            double now = now_sec(), spent = now - (deadline - budget_sec);
+            mn_train_progress pr = {
+                .progress = spent / budget_sec > 1.0 ? 1.0 : spent / budget_sec,
+                .lr = cand.lr,
+                .loss = 1.0 - (score > best_score ? score : best_score),
+                .eta_sec = deadline > now ? deadline - now : 0.0,
+                .elapsed_sec = spent,
+            };
+            base->on_progress(&pr, base->progress_ctx);
+        }
         int finished = now_sec() < deadline || trials == 1;
         if (finished && score > best_score) {
             best_score = score;

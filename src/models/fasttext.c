@@ -44,9 +44,9 @@
 #define FT_MAGIC 793712314
 #define FT_VERSION 12
 #define FT_MAX_DIM 10000
-#define FT_MAX_NGRAM 64      /* maxn / wordNgrams above this are refused (fastText uses <= 6) */
+#define FT_MAX_NGRAM 64 /* maxn / wordNgrams above this are refused (fastText uses <= 6) */
 #define FT_MAX_WORD (1u << 30)
-#define FT_KSUB 256          /* centroids per sub-quantizer (8-bit codes) */
+#define FT_KSUB 256 /* centroids per sub-quantizer (8-bit codes) */
 #define FT_HS_UNBUILT 1000000000000000LL /* fastText's count for tree nodes not built yet */
 #define FT_SIGMOID_TABLE 512
 #define FT_MAX_SIGMOID 8
@@ -108,8 +108,9 @@ static int need(reader *r, size_t n, const char *what)
 {
     if (r->len - r->pos >= n)
         return 0;
-    return mn_err_set(r->err, MN_ETRUNC, "%s: truncated in %s (needs %zu bytes at offset %zu, file has %zu)",
-                      r->path, what, n, r->pos, r->len);
+    return mn_err_set(r->err, MN_ETRUNC,
+                      "%s: truncated in %s (needs %zu bytes at offset %zu, file has %zu)", r->path,
+                      what, n, r->pos, r->len);
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -252,9 +253,10 @@ static int load_pq(reader *r, ft_pq *pq, const char *what)
     if (pq->dim < 1 || pq->dim > FT_MAX_DIM || pq->nsubq < 1 || pq->dsub < 1 ||
         pq->lastdsub < 1 || pq->lastdsub > pq->dsub ||
         (int64_t)(pq->nsubq - 1) * pq->dsub + pq->lastdsub != pq->dim)
-        return mn_err_set(r->err, MN_ECORRUPT,
-                          "%s: %s has an inconsistent shape (dim %d, nsubq %d, dsub %d, lastdsub %d)",
-                          r->path, what, pq->dim, pq->nsubq, pq->dsub, pq->lastdsub);
+        return mn_err_set(
+            r->err, MN_ECORRUPT,
+            "%s: %s has an inconsistent shape (dim %d, nsubq %d, dsub %d, lastdsub %d)", r->path,
+            what, pq->dim, pq->nsubq, pq->dsub, pq->lastdsub);
     return rd_bytes(r, (size_t)pq->dim * FT_KSUB * 4, what, &pq->centroids);
 }
 
@@ -271,8 +273,9 @@ static int load_matrix(reader *r, ft_matrix *mat, int quant, int32_t dim, const 
                           r->path, what, (long long)mat->m, (long long)mat->n, dim);
     if (!quant) {
         if ((uint64_t)mat->m > (r->len - r->pos) / ((size_t)dim * 4))
-            return mn_err_set(r->err, MN_ETRUNC, "%s: truncated in %s (%lld x %d floats, %zu bytes left)",
-                              r->path, what, (long long)mat->m, dim, r->len - r->pos);
+            return mn_err_set(r->err, MN_ETRUNC,
+                              "%s: truncated in %s (%lld x %d floats, %zu bytes left)", r->path,
+                              what, (long long)mat->m, dim, r->len - r->pos);
         return rd_bytes(r, (size_t)mat->m * (size_t)dim * 4, what, &mat->data);
     }
     int32_t codesize;
@@ -280,7 +283,8 @@ static int load_matrix(reader *r, ft_matrix *mat, int quant, int32_t dim, const 
         return rc;
     if (codesize < 0)
         return corrupt(r, "%s has a negative code size %lld", what, codesize);
-    if ((rc = rd_bytes(r, (size_t)codesize, what, &mat->codes)) || (rc = load_pq(r, &mat->pq, what)))
+    if ((rc = rd_bytes(r, (size_t)codesize, what, &mat->codes)) ||
+        (rc = load_pq(r, &mat->pq, what)))
         return rc;
     if (mat->pq.dim != dim || (int64_t)codesize != mat->m * mat->pq.nsubq)
         return mn_err_set(r->err, MN_ECORRUPT,
@@ -328,7 +332,8 @@ static int load_dictionary(reader *r, ft_model *m)
         (rc = rd_i32(r, "dictionary", &nlabels)) || (rc = rd_i64(r, "dictionary", &ntokens)) ||
         (rc = rd_i64(r, "dictionary", &m->pruneidx_size)))
         return rc;
-    if (size < 0 || nwords < 0 || nlabels < 1 || (int64_t)nwords + nlabels != size)
+    if (size < 0 || nwords < 0 || nlabels < 1 || nlabels > INT32_MAX / 2 ||
+        (int64_t)nwords + nlabels != size)
         return mn_err_set(r->err, MN_ECORRUPT,
                           "%s: dictionary sizes do not add up (size %d, nwords %d, nlabels %d)",
                           r->path, size, nwords, nlabels);
@@ -336,8 +341,10 @@ static int load_dictionary(reader *r, ft_model *m)
         return corrupt(r, "%s size %lld is negative", "prune index", m->pruneidx_size);
     /* Every entry takes at least 10 bytes: refuse before allocating for a lying count. */
     if ((uint64_t)size > (r->len - r->pos) / 10)
-        return mn_err_set(r->err, MN_ETRUNC, "%s: truncated: dictionary of %d entries needs more than the %zu bytes left",
-                          r->path, size, r->len - r->pos);
+        return mn_err_set(
+            r->err, MN_ETRUNC,
+            "%s: truncated: dictionary of %d entries needs more than the %zu bytes left", r->path,
+            size, r->len - r->pos);
     m->size = size;
     m->nwords = nwords;
     m->nlabels = nlabels;
@@ -369,9 +376,10 @@ static int load_dictionary(reader *r, ft_model *m)
             goto fail;
         int want = i < nwords ? 0 : 1;
         if (*type != want) {
-            rc = mn_err_set(r->err, MN_ECORRUPT,
-                            "%s: dictionary entry %d has type %u, expected %s (words come before labels)",
-                            r->path, i, *type, want ? "label" : "word");
+            rc = mn_err_set(
+                r->err, MN_ECORRUPT,
+                "%s: dictionary entry %d has type %u, expected %s (words come before labels)",
+                r->path, i, *type, want ? "label" : "word");
             goto fail;
         }
         if (want) {
@@ -401,7 +409,7 @@ static int load_dictionary(reader *r, ft_model *m)
         memset(m->prune_key, 0xff, (size_t)cap * sizeof *m->prune_key);
         m->prune_mask = cap - 1;
         for (int64_t i = 0; i < m->pruneidx_size; i++) {
-            int32_t key, val;
+            int32_t key = -1, val = -1;
             rd_i32(r, "prune index", &key); /* cannot fail: length checked above */
             rd_i32(r, "prune index", &val);
             if (key < 0 || val < 0) {
@@ -531,8 +539,8 @@ static int parse(reader *r, ft_model *m)
         return mn_err_set(r->err, MN_EFOREIGN, "%s: not a fastText model (bad magic)", r->path);
     if (version != 11 && version != FT_VERSION)
         return mn_err_set(r->err, MN_EVERSION,
-                          "%s: fastText format version %d is not supported (11 and 12 are)", r->path,
-                          version);
+                          "%s: fastText format version %d is not supported (11 and 12 are)",
+                          r->path, version);
     int32_t a[12];
     for (int i = 0; i < 12; i++)
         if ((rc = rd_i32(r, "arguments", &a[i])))
@@ -568,13 +576,14 @@ static int parse(reader *r, ft_model *m)
 
     if ((rc = load_dictionary(r, m)))
         return rc;
-    int quant, qout;
+    int quant = 0, qout = 0;
     if ((rc = rd_bool(r, "quantization flag", &quant)) ||
         (rc = load_matrix(r, &m->in, quant, m->dim, "input matrix")))
         return rc;
     if (!quant && m->pruneidx_size >= 0)
         return mn_err_set(r->err, MN_ECORRUPT,
-                          "%s: pruned dictionary with a dense input matrix (an old .ftz?)", r->path);
+                          "%s: pruned dictionary with a dense input matrix (an old .ftz?)",
+                          r->path);
     /* Every row a prediction can reach must exist. */
     int64_t need_rows = m->nwords;
     if (m->pruneidx_size < 0) {
@@ -585,8 +594,9 @@ static int parse(reader *r, ft_model *m)
                 need_rows = (int64_t)m->nwords + m->prune_val[i] + 1;
     }
     if (m->in.m < need_rows)
-        return mn_err_set(r->err, MN_ECORRUPT, "%s: input matrix has %lld rows, the dictionary needs %lld",
-                          r->path, (long long)m->in.m, (long long)need_rows);
+        return mn_err_set(r->err, MN_ECORRUPT,
+                          "%s: input matrix has %lld rows, the dictionary needs %lld", r->path,
+                          (long long)m->in.m, (long long)need_rows);
     if ((rc = rd_bool(r, "qout flag", &qout)) ||
         (rc = load_matrix(r, &m->out, quant && qout, m->dim, "output matrix")))
         return rc;
@@ -846,6 +856,8 @@ static int ft_predict(const mn_model *base, mn_scratch *s, const char *text, siz
     const ft_model *m = (const ft_model *)base;
     const unsigned char *t = (const unsigned char *)text;
     *n_out = 0;
+    if (k < 1)
+        return MN_EINVAL;
     float *hidden = mn__scratch_reserve(s, SLOT_HIDDEN, (size_t)m->dim * sizeof *hidden);
     if (!hidden)
         return MN_ENOMEM;
@@ -930,9 +942,9 @@ static int ft_predict(const mn_model *base, mn_scratch *s, const char *text, siz
 static int ft_save(const mn_model *m, const char *path, mn_err *err)
 {
     (void)m;
-    return mn_err_set(err, MN_EUNSUPPORTED,
-                      "%s: converting a fastText model is not supported; retrain with micronlp train",
-                      path);
+    return mn_err_set(
+        err, MN_EUNSUPPORTED,
+        "%s: converting a fastText model is not supported; retrain with micronlp train", path);
 }
 
 static void ft_destroy(mn_model *base)
@@ -970,8 +982,8 @@ int mn__fasttext_sniff(const void *head, size_t len)
 int mn__fasttext_open(const char *path, mn_model **out, mn_err *err)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-    return mn_err_set(err, MN_EUNSUPPORTED, "%s: fastText models are only read on little-endian hosts",
-                      path);
+    return mn_err_set(err, MN_EUNSUPPORTED,
+                      "%s: fastText models are only read on little-endian hosts", path);
 #endif
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -986,8 +998,9 @@ int mn__fasttext_open(const char *path, mn_model **out, mn_err *err)
     }
     if (st.st_size < 8) {
         close(fd);
-        return mn_err_set(err, MN_ETRUNC, "%s: truncated: %lld bytes is too short for a fastText model",
-                          path, (long long)st.st_size);
+        return mn_err_set(err, MN_ETRUNC,
+                          "%s: truncated: %lld bytes is too short for a fastText model", path,
+                          (long long)st.st_size);
     }
     size_t size = (size_t)st.st_size;
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);

@@ -68,6 +68,9 @@ expect "train" 0 "Saved" "$BIN" train --input "$TMP/train.txt" --output "$M" \
 check "train wrote the model" test -s "$M"
 check "no progress line when stderr is not a terminal" bash -c "! grep -q 'Progress:' '$TMP/err'"
 check "summary names examples and labels" grep -q "labels: 2" "$TMP/err"
+expect "train --quiet" 0 "" "$BIN" train --input "$TMP/train.txt" --output "$TMP/quiet.mnlp" \
+    --epoch 2 --bucket 20000 --quiet
+check "--quiet prints nothing" test ! -s "$TMP/err"
 
 # ---- predict ------------------------------------------------------------------------------
 printf 'goal match team\npizza cheese\n' >"$TMP/two.txt"
@@ -77,6 +80,10 @@ check "stdin answers: sport then food" \
 expect "predict from a labelled file, model as first argument" 0 "" \
     "$BIN" predict "$M" "$TMP/test.txt"
 check "one answer per input line" bash -c "[[ \$(wc -l <'$TMP/out') -eq 40 ]]"
+cp "$TMP/out" "$TMP/with_labels.out"
+sed 's/^__label__[^ ]* //' "$TMP/test.txt" >"$TMP/test_nolabels.txt"
+expect "predict the same texts without labels" 0 "" "$BIN" predict "$M" "$TMP/test_nolabels.txt"
+check "leading __label__ tokens are ignored" cmp -s "$TMP/out" "$TMP/with_labels.out"
 expect "predict --k 2 --label-prefix" 0 "" \
     "$BIN" predict --model "$M" --k 2 --label-prefix __label__ - <"$TMP/two.txt"
 check "two labels with prefix per line" \

@@ -100,7 +100,7 @@ TEST(table)
 TEST(too_big_reports_exact_size_and_never_overruns)
 {
     static const char *inputs[] = {"Straße ﬁ café", "plain ascii that is long enough", "\xEF\xB7\xBA",
-                                   "a\xFF\xFE" "b", "ｶﾞｷﾞ", ""};
+                                   ("a\xFF\xFE" "b"), "ｶﾞｷﾞ", ""};
     for (size_t t = 0; t < sizeof inputs / sizeof inputs[0]; t++) {
         for (unsigned flags = 0; flags < 8; flags++) {
             const char *in = inputs[t];
