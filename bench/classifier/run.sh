@@ -218,6 +218,10 @@ train() {
     put "$ds.$tag.$tool.cpu" "$(cpu_of "$base.train.time")"
     put "$ds.$tag.$tool.rss" "$(rss_of "$base.train.time")"
     put "$ds.$tag.$tool.wps" "$(wps_of "$base.train.err")"
+    # the same figure with one word count for both tools: wc -w of the input x epochs, per
+    # second of the whole process, per thread (each trainer counts its own tokens, differently)
+    put "$ds.$tag.$tool.wpsc" "$(awk -v w="$(wc -w <"$input")" -v e="${P[epoch]}" \
+        -v t="$(wall_of "$base.train.time")" -v n="$th" 'BEGIN { printf "%.0f", w * e / t / n }')"
     put "$ds.$tag.$tool.size" "$(size_mb "$model")"
     echo "$model"
 }

@@ -300,7 +300,7 @@ void opt_print_help(const opt_command *cmd, const void *base, FILE *out)
     for (const opt_spec *o = cmd->specs; o->type != OPT_END; o++) {
         if (o->flags & OPT_HIDDEN)
             continue;
-        char head[96], metavar[128];
+        char head[256], metavar[128];
         if (o->type == OPT_ENUM) {
             size_t used = 0;
             metavar[0] = '\0';
