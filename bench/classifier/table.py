@@ -105,9 +105,9 @@ out.extend(rows)
 out.append("")
 out.append("↑ higher is better, ↓ lower is better. Wall time and peak RSS are the whole process "
            "(/usr/bin/time -v): reading data, training, saving the model. words/sec/thread: each "
-           "tool's own figure from its last progress line (training only; each tool counts its own "
-           "tokens: micronlp's tokenizer splits punctuation, so on raw e-mails it counts about "
-           "twice fastText's whitespace tokens), and one common figure: `wc -w` of the training "
+           "tool's own figure from its last progress line (training only; each tool counts the tokens "
+           "of its own tokenizer: fastText splits on whitespace, micronlp also splits punctuation, "
+           "which matters on raw e-mails), and one common figure: `wc -w` of the training "
            "file × epochs / whole-process wall time / threads. P@1 / R@5 from `fasttext test` and "
            "`micronlp eval --json` on the test file. Prediction: median of hyperfine runs, one "
            "process, one thread, test texts (labels stripped) replicated; the 1-thread models. "

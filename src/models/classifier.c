@@ -100,6 +100,31 @@ static inline uint32_t bucket_row(const mn_classifier *c, uint32_t b)
 
 /* ---- features ----------------------------------------------------------------------------- */
 
+/* How many lookups ahead to prefetch: enough to cover a memory round trip, measured on the
+ * SpamAssassin benchmark (docs/BENCHMARKS.md). */
+#define LOOKAHEAD 8
+
+/* Replaces the bucket ids rows[from..to) by their rows, dropping buckets a pruned model does
+ * not have. Returns the new end. */
+static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, size_t to)
+{
+    size_t w = from;
+    if (!c->p.pruned) {
+        for (size_t i = from; i < to; i++)
+            rows[i] += 1 + c->p.nwords;
+        return to;
+    }
+    for (size_t i = from; i < to; i++) {
+        if (i + LOOKAHEAD < to)
+            MN_PREFETCH(
+                &c->bucket_slots[(rows[i + LOOKAHEAD] * 2654435761u) & c->bucket_mask]);
+        uint32_t r = bucket_row(c, rows[i]);
+        if (r)
+            rows[w++] = r;
+    }
+    return w;
+}
+
 /* Normalises one token into the scratch; returns the bytes to hash (maybe the token itself). */
 static int norm_token(unsigned flags, mn_scratch *s, const char *tok, size_t len,
                       const char **out, size_t *out_len)
@@ -196,45 +221,36 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
         return MN_ENOMEM;
     size_t n = 0, nh = 0;
     rows[n++] = 0; /* bias */
+    int buckets = p->bucket > 0;
     mn_tokenizer t;
     mn_token tok;
     mn_tokenizer_init(&t, text, len);
+    /* First the ids: word hashes, and the bucket ids of character and word n-grams. The table
+     * lookups come after, in batches, so the next lookups can be prefetched while one waits. */
     while (next_token(p->token_flags, &t, &tok)) {
         const char *w;
         size_t wl;
         int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
         if (rc)
             return rc;
-        uint64_t wh = mn_hash64(w, wl);
-        h[nh++] = wh;
-        uint32_t r = word_row(c, wh);
-        if (r)
-            rows[n++] = r;
-        if (p->maxn > 0 && p->bucket > 0) {
+        h[nh++] = mn_hash64(w, wl);
+        if (p->maxn > 0 && buckets) {
             size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n,
                                         cap - n);
-            if (got > cap - n)
-                got = cap - n; /* cannot happen with the bound above; stay safe */
-            size_t kept = n; /* compact in place: pruned buckets have no row */
-            for (size_t i = 0; i < got; i++) {
-                uint32_t br = bucket_row(c, rows[n + i]);
-                if (br)
-                    rows[kept++] = br;
-            }
-            n = kept;
+            n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
         }
     }
-    if (p->word_ngrams > 1 && p->bucket > 0 && nh > 1) {
+    if (p->word_ngrams > 1 && buckets && nh > 1) {
         size_t got = mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, cap - n);
-        if (got > cap - n)
-            got = cap - n;
-        size_t w = n;
-        for (size_t i = 0; i < got; i++) {
-            uint32_t br = bucket_row(c, rows[n + i]);
-            if (br)
-                rows[w++] = br;
-        }
-        n = w;
+        n += got < cap - n ? got : cap - n;
+    }
+    n = map_buckets(c, rows, 1, n);
+    for (size_t i = 0; i < nh; i++) {
+        if (i + LOOKAHEAD < nh)
+            MN_PREFETCH(&c->word_slots[(uint32_t)h[i + LOOKAHEAD] & c->word_mask]);
+        uint32_t r = word_row(c, h[i]);
+        if (r)
+            rows[n++] = r;
     }
     *rows_out = rows;
     *n_out = n;
@@ -244,6 +260,20 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
 }
 
 /* ---- scoring ------------------------------------------------------------------------------ */
+
+static inline void prefetch_row(const mn_clf_matrix *m, uint32_t r)
+{
+    if (m->f) {
+        const float *row = m->f + (size_t)r * m->dim;
+        for (uint32_t j = 0; j < m->dim; j += 16)
+            MN_PREFETCH(row + j);
+    } else {
+        const int8_t *row = m->q + (size_t)r * m->dim;
+        for (uint32_t j = 0; j < m->dim; j += 64)
+            MN_PREFETCH(row + j);
+        MN_PREFETCH(m->scale + r);
+    }
+}
 
 static inline void add_row(const mn_clf_matrix *m, uint32_t r, float *v)
 {
@@ -300,8 +330,11 @@ void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float
 {
     uint32_t dim = c->p.dim;
     memset(hidden, 0, dim * sizeof *hidden);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (i + LOOKAHEAD < n)
+            prefetch_row(&c->in, rows[i + LOOKAHEAD]);
         add_row(&c->in, rows[i], hidden);
+    }
     float inv = 1.0f / (float)n;
     for (uint32_t j = 0; j < dim; j++)
         hidden[j] *= inv;

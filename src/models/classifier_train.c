@@ -301,13 +301,8 @@ static inline void axpy(float *y, float a, const float *x, uint32_t n)
 
 static inline void prefetch_row(const float *row, uint32_t dim)
 {
-#if defined(__GNUC__)
     for (uint32_t j = 0; j < dim; j += 16)
-        __builtin_prefetch(row + j, 1, 1);
-#else
-    (void)row;
-    (void)dim;
-#endif
+        MN_PREFETCH(row + j);
 }
 
 /* One binary logistic step on output row r; returns the loss. */

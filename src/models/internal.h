@@ -12,6 +12,14 @@
 
 #include "micronlp/models.h"
 
+/* Asks the CPU to start loading an address that will be read soon (used where lookups are
+ * scattered over tables larger than the caches). A no-op on compilers without the builtin. */
+#if defined(__GNUC__)
+#define MN_PREFETCH(addr) __builtin_prefetch(addr)
+#else
+#define MN_PREFETCH(addr) ((void)(addr))
+#endif
+
 typedef struct mn_model_ops {
     const char *name; /* "classifier", "fasttext" */
     int (*predict)(const mn_model *m, mn_scratch *s, const char *text, size_t len, int k,
