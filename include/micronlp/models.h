@@ -52,7 +52,8 @@ mn_model *mn_model_retain(mn_model *m);
 void mn_model_release(mn_model *m);
 
 /* Writes the model to path in micronlp's format, atomically (temporary file + rename).
- * A fastText model is converted. */
+ * A fastText model cannot be saved (MN_EUNSUPPORTED): its features differ from micronlp's, so
+ * retrain it with mn_classifier_train. */
 int mn_model_save(const mn_model *m, const char *path, mn_err *err);
 
 /* ---- description -------------------------------------------------------------------------- */
@@ -82,6 +83,8 @@ int mn_scratch_new(mn_scratch **out);
 void mn_scratch_free(mn_scratch *s);
 
 /* Predicts up to k labels with probability >= threshold for text[0..len), best first.
+ * The whole text is one document (a fastText model sees each newline as its end-of-line
+ * token). Fewer than k answers come back when fewer pass the threshold.
  * Writes them to out[0..k) and the count to *n_out. The text must be valid UTF-8 (validate
  * with mn_utf8_validate, or repair, first); an empty text is allowed and gives the prior.
  * Thread-safe for distinct scratch objects. Returns 0, MN_EINVAL or MN_ENOMEM. */

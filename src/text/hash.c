@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define XXH_STATIC_LINKING_ONLY /* for the XXH3_state_t definition (stack state, no malloc) */
+/* Compile Debian's header-only implementation into this file: tokens are short, and calling
+ * the shared library through the PLT cost about a quarter of tokenize+hash time (perf). */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /* The seed is the value of XXH_PRIME64_1 from xxhash.h, written out so that it is frozen here
