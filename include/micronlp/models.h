@@ -24,6 +24,8 @@ typedef struct mn_scratch mn_scratch;
 typedef enum mn_model_type {
     MN_MODEL_CLASSIFIER = 1, /* micronlp text classifier (embedding bag + linear output) */
     MN_MODEL_FASTTEXT = 2,   /* a fastText supervised .bin, read as is */
+    MN_MODEL_TAGGER = 3,     /* sequence tagger: part of speech, named entities */
+    MN_MODEL_LANGID = 4,     /* language identifier: a classifier plus Unicode-script rules */
 } mn_model_type;
 
 typedef enum mn_loss {

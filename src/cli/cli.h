@@ -33,6 +33,11 @@
 MN_CLI_COMMANDS(MN__CLI_DECL)
 #undef MN__CLI_DECL
 
+/* `micronlp train --type T` for model types other than the classifier: each lives in its own
+ * file, src/cli/cmd_train_<type>.c, with its own option table. */
+int cmd_train_tagger(int argc, char **argv);
+int cmd_train_langid(int argc, char **argv);
+
 /* Exit codes, listed in `micronlp --help`. */
 enum {
     MN_EXIT_OK = 0,    /* success */

@@ -25,6 +25,7 @@ _Static_assert(sizeof(mn_loss) == sizeof(int), "OPT_ENUM stores an int into cfg.
 
 typedef struct train_opts {
     mn_classifier_config cfg;
+    const char *type;
     const char *input;
     const char *output;
     const char *valid;
@@ -43,6 +44,8 @@ static const char *const tokenizer_names[] = {"unicode", "whitespace", NULL};
 
 #define F(field) offsetof(train_opts, field)
 static const opt_spec train_specs[] = {
+    {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE",
+     "model type: classifier (this page), tagger or langid (see train --type T --help)", 0},
     {"input", NULL, OPT_STRING, 1, 0, NULL, F(input), "FILE",
      "training data: '__label__x text' lines or 'label<TAB>text'", OPT_REQUIRED},
     {"output", NULL, OPT_STRING, 1, 0, NULL, F(output), "FILE",
@@ -186,8 +189,29 @@ static const char *vocab_meta(const mn_model *m)
     return NULL;
 }
 
+/* The model type named by --type (default classifier); other types have their own files. */
+static const char *model_type_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--type=", 7) == 0)
+            return argv[i] + 7;
+    }
+    return "classifier";
+}
+
 int cmd_train(int argc, char **argv)
 {
+    const char *type = model_type_arg(argc, argv);
+    if (strcmp(type, "tagger") == 0)
+        return cmd_train_tagger(argc, argv);
+    if (strcmp(type, "langid") == 0)
+        return cmd_train_langid(argc, argv);
+    if (strcmp(type, "classifier") != 0) {
+        cli_error("--type: unknown model type '%s' (classifier, tagger, langid)", type);
+        return MN_EXIT_USAGE;
+    }
     train_opts o = {.verbose = 2};
     mn_classifier_config_init(&o.cfg);
     o.format = MN_DATA_AUTO;

@@ -398,16 +398,9 @@ static int add_matrix(mn_file_writer *w, const mn_clf_matrix *m, uint32_t tf, ui
     return rc ? rc : mn_file_writer_add(w, ts, m->scale, (size_t)m->rows * sizeof(float));
 }
 
-static int clf_save(const mn_model *m, const char *path, mn_err *err)
+int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w)
 {
-    const mn_classifier *c = (const mn_classifier *)m;
-    mn_file_writer *w = NULL;
-    int rc = mn_file_writer_new(MN_MODEL_CLASSIFIER, &w);
-    if (rc)
-        return mn_err_set(err, rc, "%s: out of memory", path);
-    rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
-    if (!rc)
-        rc = mn__model_write_common(m, w);
+    int rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
     if (!rc)
         rc = mn_file_writer_add(w, TAG_VOCAB, c->vocab, (size_t)c->p.nwords * 8);
     if (!rc && c->p.pruned)
@@ -424,6 +417,19 @@ static int clf_save(const mn_model *m, const char *path, mn_err *err)
         if (!rc)
             rc = mn_file_writer_append(w, c->tree.right, ni * 4);
     }
+    return rc;
+}
+
+static int clf_save(const mn_model *m, const char *path, mn_err *err)
+{
+    const mn_classifier *c = (const mn_classifier *)m;
+    mn_file_writer *w = NULL;
+    int rc = mn_file_writer_new(MN_MODEL_CLASSIFIER, &w);
+    if (rc)
+        return mn_err_set(err, rc, "%s: out of memory", path);
+    rc = mn__model_write_common(m, w);
+    if (!rc)
+        rc = mn__clf_write_sections(c, w);
     if (rc) {
         mn_file_writer_free(w);
         return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
@@ -497,13 +503,24 @@ static int load_matrix(const mn_file *f, int quantized, uint32_t rows, uint32_t 
 int mn__classifier_load(const mn_file *f, mn_model **out, mn_err *err)
 {
     mn_classifier *c = mn__clf_new();
-    const void *d;
-    int rc;
     if (!c) {
         mn_file_close((mn_file *)f);
         return mn_err_set(err, MN_ENOMEM, "out of memory");
     }
     c->file = (mn_file *)f;
+    int rc = mn__clf_read(c, f, err);
+    if (rc) {
+        clf_destroy(&c->base);
+        return rc;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
+{
+    const void *d;
+    int rc;
     if ((rc = need_section(f, TAG_PARAMS, sizeof c->p, &d, err)))
         goto fail;
     memcpy(&c->p, d, sizeof c->p);
@@ -554,9 +571,7 @@ int mn__classifier_load(const mn_file *f, mn_model **out, mn_err *err)
         goto fail;
     }
     c->base.size_bytes = mn_file_size(f);
-    *out = &c->base;
     return 0;
 fail:
-    clf_destroy(&c->base);
     return rc;
 }

@@ -83,6 +83,15 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
 int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s, const char *text, size_t len,
                         const uint64_t **hashes, size_t *n);
 
+/* Reads a classifier's sections from f into c (from mn__clf_new): the weights point into f's
+ * mapping, which the caller keeps open for as long as c lives (c->file is not set). Lets
+ * other model types (langid) embed a classifier stored in their own file. On failure c holds
+ * partial state: destroy it with mn_model_release(&c->base). */
+int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err);
+
+/* Writes the classifier's sections (CLSH, VOCB, ... but not LABL/META) into w. */
+int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w);
+
 /* Allocates an empty classifier with base initialised. */
 mn_classifier *mn__clf_new(void);
 

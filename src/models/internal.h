@@ -79,7 +79,10 @@ void *mn__scratch_reserve(mn_scratch *s, int slot, size_t size_bytes);
 size_t mn__topk(const float *probs, uint32_t n, int k, float threshold, mn_prediction *out);
 
 /* Model type openers, tried by mn_model_open(). */
+/* Each takes ownership of f, also when it fails. */
 int mn__classifier_load(const struct mn_file *f, mn_model **out, mn_err *err);
+int mn__tagger_load(const struct mn_file *f, mn_model **out, mn_err *err);
+int mn__langid_load(const struct mn_file *f, mn_model **out, mn_err *err);
 int mn__fasttext_sniff(const void *head, size_t len);
 int mn__fasttext_open(const char *path, mn_model **out, mn_err *err);
 
