@@ -220,4 +220,156 @@ int mn_model_eval(const mn_model *m, const mn_dataset *d, int k, float threshold
                   mn_eval_result *out, mn_err *err);
 void mn_eval_result_deinit(mn_eval_result *r);
 
+/* ==== sequence tagging (part of speech, named entities) ================================== *
+ *
+ * A tagger model (MN_MODEL_TAGGER) gives one tag per token: an averaged structured perceptron
+ * over hashed features of the word, its neighbours and the tags already chosen, decoded
+ * greedily left to right. Its labels are its tags; entity models use BIO tags ("B-PER",
+ * "I-PER", "O"), from which mn_model_entities builds spans.
+ *
+ * mn_model_predict on a tagger returns MN_EUNSUPPORTED: a tagger answers per token, so use
+ * mn_model_tag / mn_model_tag_tokens / mn_model_entities. Like prediction, tagging is
+ * thread-safe for distinct scratch objects and allocates nothing once the scratch is warm. */
+
+/* One tagged token: a byte range of the caller's text, its tag (a label index of the model)
+ * and the tag's probability (softmax over the perceptron scores of that token). */
+typedef struct mn_tagged {
+    uint32_t off, len; /* bytes into the text */
+    uint32_t tag;      /* label index */
+    float score;       /* 0..1 */
+} mn_tagged;
+
+/* One entity: a run of tokens [first, first + count) read from BIO tags with CoNLL conlleval
+ * rules (a B- starts a span; an I- continues a span of its type, or starts one after O or
+ * another type), its byte range in the text, and its type (the label after "B-"/"I-",
+ * pointing into the model's labels, not NUL-terminated at type_len). score is the mean of the
+ * token scores. */
+typedef struct mn_entity {
+    uint32_t off, len;   /* bytes into the text: first token's start to last token's end */
+    uint32_t first, count;
+    const char *type;
+    uint32_t type_len;
+    float score;
+} mn_entity;
+
+/* Tags a raw text: tokenises it with the Unicode tokenizer (mn_tokenizer_next: all tokens,
+ * punctuation included) and tags every token. Writes min(count, cap) tokens to out and the
+ * total count to *n_out (call again with a larger out when *n_out > cap). Text must be valid
+ * UTF-8 (see mn_utf8_validate). The text is one sequence: split long texts into sentences
+ * first (mn_sentence_next) for best results. Returns 0, MN_EINVAL (not a tagger, NULL
+ * arguments), MN_ETOOBIG (more than 2^32 - 1 bytes) or MN_ENOMEM. */
+int mn_model_tag(const mn_model *m, mn_scratch *s, const char *text, size_t len, mn_tagged *out,
+                 size_t cap, size_t *n_out);
+
+/* Tags pre-split tokens words[i][0..lens[i]) (for evaluation and callers with their own
+ * tokenizer). Writes tags[0..n) and, if scores is not NULL, scores[0..n). */
+int mn_model_tag_tokens(const mn_model *m, mn_scratch *s, const char *const *words,
+                        const size_t *lens, size_t n, uint32_t *tags, float *scores);
+
+/* Tags the text as mn_model_tag does and returns its entities (spans of BIO tags): writes
+ * min(count, cap) to out and the total to *n_out. A model whose tags are not BIO gives 0
+ * entities. Same return codes as mn_model_tag. */
+int mn_model_entities(const mn_model *m, mn_scratch *s, const char *text, size_t len,
+                      mn_entity *out, size_t cap, size_t *n_out);
+
+/* ---- tagged corpora (Brown word/tag, CoNLL columns) ---- */
+
+/* Sentences of (word, tag) pairs read whole into memory. Formats:
+ *   BROWN  one sentence per line, tokens "word/tag" split on the LAST slash (NLTK's reader);
+ *          blank lines are ignored
+ *   CONLL  one token per line, "token<TAB>label" or "token label" (first and last column
+ *          when there are more), blank lines between sentences, "-DOCSTART-" lines ignored
+ *   AUTO   looks at the first line with content: a TAB, or not every field holding a '/',
+ *          means CONLL, else BROWN
+ * Entity tags (CONLL labels that are all "O" or "X-TYPE" with X one of B, I, E, S, U, L) are
+ * converted to BIO on load: S/U -> B, E/L -> I, and an I- that does not continue its type
+ * (IO files: "I-PER I-PER O I-LOC") -> B. Errors name "path:line": a line without a label, a
+ * word/tag pair with an empty side, invalid UTF-8, a sentence of more than 10,000 tokens; an
+ * input with no tokens is MN_EEMPTY. Offsets are 32-bit: inputs are at most 4 GiB. */
+typedef struct mn_tagged_corpus mn_tagged_corpus;
+
+typedef enum mn_tag_format {
+    MN_TAG_FORMAT_AUTO = 0,
+    MN_TAG_FORMAT_BROWN = 1,
+    MN_TAG_FORMAT_CONLL = 2,
+} mn_tag_format;
+
+enum {
+    /* Brown: simplified tags, without the -tl (title), -hl (headline), -nc (cited) suffixes
+     * and the fw- (foreign word) prefix: 472 tags become 190 */
+    MN_TAGS_SIMPLIFY = 1u << 0,
+    MN_TAGS_KEEP_SCHEME = 1u << 1, /* keep entity tags as they are (no BIO conversion) */
+};
+
+int mn_tagged_corpus_load(const char *path, mn_tag_format fmt, unsigned flags,
+                          mn_tagged_corpus **out, mn_err *err);
+/* Same from memory (copied); name is used in messages. */
+int mn_tagged_corpus_parse(const char *data, size_t len, const char *name, mn_tag_format fmt,
+                           unsigned flags, mn_tagged_corpus **out, mn_err *err);
+void mn_tagged_corpus_free(mn_tagged_corpus *c);
+size_t mn_tagged_corpus_sentence_count(const mn_tagged_corpus *c);
+size_t mn_tagged_corpus_token_count(const mn_tagged_corpus *c);
+uint32_t mn_tagged_corpus_label_count(const mn_tagged_corpus *c);
+const char *mn_tagged_corpus_label(const mn_tagged_corpus *c, uint32_t i);
+/* Sentence i: its token count, and token j's word (not NUL-terminated) and tag. */
+size_t mn_tagged_corpus_sentence_len(const mn_tagged_corpus *c, size_t i);
+void mn_tagged_corpus_token(const mn_tagged_corpus *c, size_t i, size_t j, const char **word,
+                            size_t *len, uint32_t *tag);
+/* Content hash of the input (XXH3 64). */
+uint64_t mn_tagged_corpus_hash(const mn_tagged_corpus *c);
+/* Writes the corpus to path in fmt (BROWN or CONLL with a TAB), atomically enough for tests
+ * (plain fopen/fwrite). Returns 0, MN_EINVAL or -errno. */
+int mn_tagged_corpus_save(const mn_tagged_corpus *c, const char *path, mn_tag_format fmt,
+                          mn_err *err);
+
+/* ---- training ---- */
+
+typedef struct mn_tagger_config {
+    const char *task;         /* stored in the model ("pos", "ner") */
+    int epoch;                /* passes over the training data */
+    uint64_t seed;            /* sentence order is shuffled each epoch with this seed */
+    uint32_t bucket;          /* hashed feature rows while training (power of two) */
+    size_t max_size_bytes;    /* prune the smallest weights until the file fits (0 = keep all) */
+    const mn_tagged_corpus *valid; /* optional: accuracy after each epoch, best epoch kept */
+    void (*on_progress)(const mn_train_progress *p, void *ctx); /* may be NULL */
+    void *progress_ctx;
+    volatile int *cancel;     /* stops after the current sentence when set; may be NULL */
+} mn_tagger_config;
+
+/* Defaults: epoch 8, seed 1, bucket 2^22, max_size_bytes 4.5 MB. */
+void mn_tagger_config_init(mn_tagger_config *cfg);
+
+/* Trains a tagger on a corpus (single-threaded, bit-for-bit reproducible for a seed).
+ * Returns 0 and a model, or MN_EINVAL / MN_EEMPTY / MN_ENOMEM with err filled. */
+int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, mn_model **out,
+                    mn_err *err);
+
+/* ---- evaluation ---- */
+
+/* Exact-span scores of one entity type (or of all, in mn_tag_eval_result). */
+typedef struct mn_span_stats {
+    char type[32];        /* entity type, truncated to 31 bytes */
+    uint64_t tp, fp, fn;  /* spans: correct, predicted but wrong, gold but missed */
+    double precision, recall, f1;
+} mn_span_stats;
+
+typedef struct mn_tag_eval_result {
+    size_t sentences, tokens;
+    uint64_t correct;        /* tokens whose predicted tag equals the gold tag (by name) */
+    double accuracy;
+    uint64_t unknown_tags;   /* gold tokens with a tag the model does not have (always wrong) */
+    int entities;            /* the model's tags are BIO: the span scores below are set */
+    mn_span_stats all;       /* micro-averaged over all types (conlleval's headline line) */
+    uint32_t ntypes;
+    mn_span_stats *per_type; /* ntypes entries, gold and predicted types, sorted by name */
+    double seconds;          /* tagging time */
+} mn_tag_eval_result;
+
+/* Tags every sentence of c with m and compares with its gold tags (matched by name). Span
+ * scores follow CoNLL conlleval: a span is correct when type, first and last token match.
+ * Returns 0, MN_EINVAL (not a tagger) or MN_ENOMEM. */
+int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_result *out,
+                   mn_err *err);
+void mn_tag_eval_result_deinit(mn_tag_eval_result *r);
+
 #endif

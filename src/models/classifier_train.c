@@ -844,7 +844,8 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
         goto oom;
     if (atomic_load(&t.stop) && !cfg->valid)
         epochs_run = (int)((double)atomic_load(&t.processed) / (double)t.total_tokens);
-    if ((rc = set_meta_u64(&c->base, "epochs_run", (uint64_t)epochs_run)))
+    if ((rc = set_meta_u64(&c->base, "epochs_run", (uint64_t)epochs_run)) ||
+        (rc = set_meta_f(&c->base, "train_loss", t.last_loss)))
         goto oom;
     c->base.size_bytes = rows * dim * 4 + (size_t)c->p.nout * dim * 4 + (size_t)nw * 8;
     *out = &c->base;

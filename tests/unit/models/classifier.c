@@ -312,6 +312,32 @@ TEST(autotune_returns_a_good_model)
     mn_dataset_free(v);
 }
 
+/* A validation set picks the best epoch and stops after `patience` epochs without gain. */
+TEST(early_stopping_on_validation)
+{
+    mn_dataset *d = load("train.txt"), *v = load("test.txt");
+    ASSERT(d && v);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 8;
+    cfg.bucket = 10000;
+    cfg.epoch = 200;
+    cfg.valid = v;
+    cfg.patience = 3;
+    mn_model *m = NULL;
+    mn_err err;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), 0);
+    int run = atoi(mn_model_meta(m, "epochs_run"));
+    ASSERT(run >= 4 && run < 200);
+    double best = atof(mn_model_meta(m, "valid_accuracy"));
+    ASSERT(best >= 0.9);
+    ASSERT_NEAR(accuracy(m, v), best, 1e-9); /* the kept weights are the best epoch's */
+    ASSERT(mn_model_meta(m, "train_loss") != NULL);
+    mn_model_release(m);
+    mn_dataset_free(d);
+    mn_dataset_free(v);
+}
+
 TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(hs_learns)
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
@@ -319,4 +345,5 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(hs_learns
                           TEST_ENTRY(warm_prediction_does_not_allocate)
                               TEST_ENTRY(threshold_and_k) TEST_ENTRY(bad_config_is_refused)
                                   TEST_ENTRY(training_survives_allocation_failures)
-                                      TEST_ENTRY(autotune_returns_a_good_model))
+                                      TEST_ENTRY(autotune_returns_a_good_model)
+                                          TEST_ENTRY(early_stopping_on_validation))

