@@ -6,7 +6,7 @@
 #   bench: test + the peers the benchmarks compare against
 set -euo pipefail
 what=${1:-build}
-pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev)
+pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev libmicrohttpd-dev libjansson-dev)
 case $what in
 build) ;;
 test) pkgs+=(fasttext python3) ;;

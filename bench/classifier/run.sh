@@ -6,13 +6,14 @@
 #   bash bench/classifier/run.sh [options]
 #
 #   --autotune            also run the autotune rows (both tools tune for the same budget)
+#   --autotune-only       only the autotune rows
 #   --autotune-seconds N  autotune budget per data set (default 60)
 #   --fasttext-only       measure fastText only (micronlp columns left empty)
 #   --bin PATH            use this micronlp binary instead of building build-bench/micronlp
 #   --runs N              hyperfine runs for the prediction-throughput rows (default 3)
 #   --min-lines N         replicate the test set to at least N lines for throughput (default 100000)
 #   --only spam|cooking   run one data set
-#   --idle-wait S         before each measured step, wait up to S seconds (default 600) for the
+#   --idle-wait S         before each measured step, wait up to S seconds (default 300) for the
 #                         other processes on the machine to use less than 0.3 of a core
 #   --keep-models         keep the trained models in bench/out/classifier/ (spam ones are ~430 MB)
 #
@@ -39,10 +40,11 @@ runs=3
 min_lines=100000
 only=
 keep=0
-idle_wait=600
+idle_wait=300
 while [ $# -gt 0 ]; do
     case $1 in
     --autotune) autotune=1; shift ;;
+    --autotune-only) autotune=2; shift ;;
     --autotune-seconds) at_seconds=$2; shift 2 ;;
     --fasttext-only) ft_only=1; shift ;;
     --bin) bin=$2; shift 2 ;;
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --keep-models) keep=1; shift ;;
     --idle-wait) idle_wait=$2; shift 2 ;;
-    -h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -104,7 +106,12 @@ if [ $ft_only -eq 0 ]; then
     fi
     [ -x "$MN" ] || die "$MN: not an executable"
     MN=$(cd "$(dirname "$MN")" && pwd)/$(basename "$MN")
-    put version.micronlp "$("$MN" --version 2>/dev/null | head -1 || true)"
+    v=$("$MN" --version 2>/dev/null | head -1 || true)
+    if [ -z "$bin" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+        v="$v (git $(git rev-parse --short HEAD 2>/dev/null || echo none)$(
+            [ -z "$(git status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ] || echo ' + uncommitted changes'))"
+    fi
+    put version.micronlp "$v"
 fi
 
 # ---- data ------------------------------------------------------------------------------------
@@ -197,21 +204,26 @@ train() {
     shift 5
     local -n P=params_$ds
     base=$work/$ds-$tag-$tool
+    # Autotune runs get only the loss, threads and seed: fastText does not tune a hyperparameter
+    # that is given on the command line ("dim is manually set ... will not be optimized").
+    local fixed_ft=() fixed_mn=()
+    if [ "$tag" != autotune ]; then
+        fixed_ft=(-epoch "${P[epoch]}" -lr "${P[lr]}" -dim "${P[dim]}" -wordNgrams "${P[ngrams]}"
+            -minn "${P[minn]}" -maxn "${P[maxn]}" -bucket "${P[bucket]}" -minCount 1)
+        fixed_mn=(--epoch "${P[epoch]}" --lr "${P[lr]}" --dim "${P[dim]}" --word-ngrams "${P[ngrams]}"
+            --minn "${P[minn]}" --maxn "${P[maxn]}" --bucket "${P[bucket]}" --min-count 1)
+    fi
     if [ "$tool" = ft ]; then
         model=$base.bin
         log "fastText  $ds $tag: training"
-        timed "$base.train" "$ds.$tag.$tool" "$FT" supervised -input "$input" -output "$base" -thread "$th" \
-            -epoch "${P[epoch]}" -lr "${P[lr]}" -dim "${P[dim]}" -wordNgrams "${P[ngrams]}" \
-            -minn "${P[minn]}" -maxn "${P[maxn]}" -bucket "${P[bucket]}" -minCount 1 \
-            -loss "${P[ftloss]}" -seed 1 "$@"
+        timed "$base.train" "$ds.$tag.$tool" "$FT" supervised -input "$input" -output "$base" \
+            -thread "$th" "${fixed_ft[@]}" -loss "${P[ftloss]}" -seed 1 "$@"
         rm -f "$base.vec"
     else
         model=$base.mnlp
         log "micronlp  $ds $tag: training"
-        timed "$base.train" "$ds.$tag.$tool" "$MN" train --input "$input" --output "$model" --threads "$th" \
-            --epoch "${P[epoch]}" --lr "${P[lr]}" --dim "${P[dim]}" --word-ngrams "${P[ngrams]}" \
-            --minn "${P[minn]}" --maxn "${P[maxn]}" --bucket "${P[bucket]}" --min-count 1 \
-            --loss "${P[mnloss]}" --seed 1 "$@"
+        timed "$base.train" "$ds.$tag.$tool" "$MN" train --input "$input" --output "$model" \
+            --threads "$th" "${fixed_mn[@]}" --loss "${P[mnloss]}" --seed 1 "$@"
     fi
     [ -s "$model" ] || die "$tool produced no model $model"
     put "$ds.$tag.$tool.wall" "$(wall_of "$base.train.time")"
@@ -304,7 +316,9 @@ for ds in $sets; do
     put "$ds.train.lines" "$(wc -l <"$data/$ds/train.txt")"
     put "$ds.test.lines" "$(wc -l <"$data/$ds/test.txt")"
     unset -n P
-    for th in 2 1; do
+    threads="2 1"
+    [ $autotune -eq 2 ] && threads=
+    for th in $threads; do
         ftm=$(train ft "$ds" "t$th" "$th" "$data/$ds/train.txt")
         accuracy ft "$ds" "t$th" "$ftm"
         mnm=
@@ -316,7 +330,7 @@ for ds in $sets; do
             speed "$ds" "$ftm" "$mnm"
         fi
     done
-    if [ $autotune -eq 1 ]; then
+    if [ $autotune -ge 1 ]; then
         ftm=$(train ft "$ds" autotune 2 "$data/$ds/tune-train.txt" \
             -autotune-validation "$data/$ds/valid.txt" -autotune-duration "$at_seconds")
         accuracy ft "$ds" autotune "$ftm"
@@ -333,5 +347,5 @@ for ds in $sets; do
 done
 
 put machine.load_end "$(awk '{ print $1 }' /proc/loadavg)"
-$PY bench/classifier/table.py "$res" "$autotune" "$at_seconds" >"$out/classifier.md"
+$PY bench/classifier/table.py "$res" "$((autotune > 0))" "$at_seconds" >"$out/classifier.md"
 cat "$out/classifier.md"

@@ -5,6 +5,8 @@ markdown table of the classifier benchmark.
 
     table.py RESULTS.tsv AUTOTUNE(0|1) AUTOTUNE_SECONDS
 """
+import json
+import os
 import sys
 
 res = {}
@@ -12,6 +14,17 @@ with open(sys.argv[1]) as fh:
     for line in fh:
         k, _, v = line.rstrip("\n").partition("\t")
         res[k] = v
+# Prediction CPU time from hyperfine's JSON (mean user + system per run), next to results.tsv:
+# texts per CPU second hardly depends on what else the machine is doing, unlike texts/s.
+rdir = os.path.dirname(os.path.abspath(sys.argv[1]))
+for ds in ("spam", "cooking"):
+    for tool in ("ft", "mn"):
+        path = os.path.join(rdir, "%s-pred-%s.json" % (ds, tool))
+        lines = res.get(ds + ".predict.lines")
+        if os.path.exists(path) and lines:
+            with open(path) as fh:
+                r = json.load(fh)["results"][0]
+            res["%s.predict.%s.tpc" % (ds, tool)] = str(float(lines) / (r["user"] + r["system"]))
 autotune = sys.argv[2] == "1"
 at_seconds = sys.argv[3]
 
@@ -67,6 +80,8 @@ for ds in ("spam", "cooking"):
         runs.append(("autotune", "autotune %s s, 2 threads" % at_seconds))
     for tag, label in runs:
         p = "%s.%s." % (ds, tag)
+        if p + "ft.wall" not in res and p + "mn.wall" not in res:
+            continue
         step = (p + "ft", p + "mn")
         row(name, label, "training wall time", p + "ft.wall", p + "mn.wall", "s", "↓", step)
         row(name, label, "training CPU time (user+sys)", p + "ft.cpu", p + "mn.cpu", "s", "↓")
@@ -81,14 +96,18 @@ for ds in ("spam", "cooking"):
             row(name, label, "R@5", p + "ft.r5", p + "mn.r5", "acc", "↑")
         row(name, label, "model size", p + "ft.size", p + "mn.size", "mb", "↓")
     lines = res.get(ds + ".predict.lines")
+    if not lines:
+        continue
     label = "predict, 1 thread, %s texts" % ("{:,}".format(int(lines)) if lines else "?")
     row(name, label, "texts/s", ds + ".predict.ft.tps", ds + ".predict.mn.tps", "int", "↑",
         (ds + ".predict.ft", ds + ".predict.mn"))
+    row(name, label, "texts per CPU second", ds + ".predict.ft.tpc", ds + ".predict.mn.tpc",
+        "int", "↑")
     row(name, "predict, 1 line", "time to first answer", ds + ".first.ft.ms", ds + ".first.mn.ms",
         "ms", "↓", (ds + ".first.ft", ds + ".first.mn"))
 
 out = []
-out.append("Machine: %s × %s, %s RAM; load average %s at start, %s at end; fastText %s (Debian); micronlp %s; %s."
+out.append("Machine: %s × %s, %s RAM; load average %s at start, %s at end; fastText %s (Debian); micronlp: %s; %s."
            % (res.get("machine.nproc"), res.get("machine.cpu"), res.get("machine.ram"),
               res.get("machine.load"), res.get("machine.load_end"), res.get("version.fasttext"),
               res.get("version.micronlp") or "not run", res.get("date")))
@@ -128,6 +147,11 @@ if any(".check." in k for k in res):
     else:
         out.append("- Cross-check: bench/classifier/score.py, applied to each tool's `predict` "
                    "output, gives the same P@1 / R@5 as the tool's own test command (±0.0015).")
+if autotune and any(".autotune." in k for k in res):
+    out.append("- Autotune rows: both tools get only the loss, 2 threads and seed 1 (fastText does "
+               "not tune a hyperparameter given on its command line), train on tune-train.txt, "
+               "tune against valid.txt for the budget, and are scored on test.txt; wall time "
+               "includes the final training after the search.")
 for ds in ("spam", "cooking"):
     if ds + ".predict.agree" in res:
         out.append("- %s: the two tools' 1-thread models give the same top-1 label on %.1f %% of "

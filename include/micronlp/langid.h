@@ -128,9 +128,11 @@ void mn_langid_config_init(mn_langid_config *cfg);
  * training label). valid (may be NULL) tunes the und threshold: its examples labelled with a
  * language the model knows should get that language, and those labelled "und" or with a
  * language the model does not know should get und; the threshold that answers the most of them
- * right is kept (the lowest such). If cfg->clf.valid is NULL, valid also serves the
- * classifier's early stopping (only its known-language examples matter there).
- * Returns 0 and a new model, or MN_EINVAL / MN_EEMPTY / MN_ENOMEM with err filled. */
+ * right is kept (the lowest such). Early stopping is the classifier's own: set cfg->clf.valid
+ * and cfg->clf.patience (the CLI passes --valid there when --patience is given).
+ * cfg and the data sets are borrowed for the call. Thread-safe for distinct arguments.
+ * Returns 0 and a new model (one reference) in *out, or MN_EINVAL / MN_EEMPTY / MN_ENOMEM with
+ * err filled and *out untouched. */
 int mn_langid_train(const mn_langid_config *cfg, const mn_dataset *train,
                     const mn_dataset *valid, mn_model **out, mn_err *err);
 

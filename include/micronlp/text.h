@@ -127,4 +127,39 @@ size_t mn_word_ngrams(const uint64_t *h, size_t count, int n, uint32_t bucket, u
 size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bucket,
                       uint32_t *out, size_t cap);
 
+/* ==== sentence splitting ================================================================== *
+ *
+ * A rule-based sentence splitter over the caller's text, reporting byte ranges like the
+ * tokenizer (no allocation, no state beyond the iterator). A sentence ends after a terminator
+ * (. ! ? and runs of them, the ellipsis …, and 。！？｡ ؟ ۔ । ॥) plus any closing quotes and
+ * brackets, when whitespace or the end of the text follows (the CJK full stops end a
+ * sentence even without a space), and always at a blank line. A full stop does not end one:
+ *   - inside a token (3.14, e.g., U.S., example.com): no whitespace follows it
+ *   - after a known abbreviation (Mr. Dr. Prof. St. vs. Inc. Jan. Fig. No. ...) or a word
+ *     with inner full stops (e.g. U.S. a.m.)
+ *   - after a single capital letter (initials: J. R. R. Tolkien)
+ *   - when the next word starts with a lower-case ASCII letter ("approx. five", "wait... no")
+ * Sentences are trimmed of surrounding whitespace; blank stretches produce none. */
+
+typedef struct mn_sentence {
+    uint32_t off; /* byte offset into the text */
+    uint32_t len; /* length in bytes */
+} mn_sentence;
+
+typedef struct mn_sentencer {
+    const char *text;
+    size_t len;
+    size_t pos;
+} mn_sentencer;
+
+void mn_sentencer_init(mn_sentencer *s, const char *text, size_t len);
+
+/* Stores the next sentence in *out and returns 1, or returns 0 at the end. Texts longer than
+ * 4 GiB are cut at 4 GiB. Ill-formed UTF-8 is read as one byte per code point. */
+int mn_sentencer_next(mn_sentencer *s, mn_sentence *out);
+
+/* Convenience: splits the whole text into out[0..cap). Returns the total number of sentences,
+ * which may exceed cap (only the first cap are stored). */
+size_t mn_sentences(const char *text, size_t len, mn_sentence *out, size_t cap);
+
 #endif

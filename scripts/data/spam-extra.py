@@ -15,7 +15,9 @@ files for the spam model, with the SpamAssassin set's labels (`__label__spam`, `
     Latin-1 (0xA3 is the pound sign): decoded as Windows-1252 where that defines the byte, else
     as Latin-1.
 Counts per label are asserted (enron 1,501 spam / 3,673 ham; sms 322 spam / 1,002 ham).
-Whitespace and control characters collapse to one space; "__label__" becomes "_label_".
+Whitespace and control characters collapse to one space; "__label__" becomes "_label_". A text
+longer than 100,000 characters is cut there, at the last space before it (one Enron e-mail is
+1.8 MB of text: micronlp's data reader, like any line-based reader, refuses lines over 1 MiB).
 Identical texts are kept once; a text with both labels is dropped; if TRAIN_FILE (the spam
 model's training file) is given, texts that also occur in it are dropped (counted), so no
 evaluation text was trained on. These sets are never trained on: they measure how the
@@ -28,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 PROG = "spam-extra"
+MAX_CHARS = 100000
 SETS = {  # output name: (file, {raw label: our label}, {our label: count})
     "enron": ("email_dataset.tsv", {"SPAM": "spam", "VERIFIED": "ham"}, {"spam": 1501, "ham": 3673}),
     "sms": ("sms_dataset.tsv", {"spam": "spam", "ham": "ham"}, {"spam": 322, "ham": 1002}),
@@ -79,6 +82,7 @@ def main():
             lines.pop()
         pairs = []
         counts = {}
+        cut = 0
         for n, ln in enumerate(lines, 1):
             lab, tab, t = ln.partition("\t")
             if not tab or lab not in labmap:
@@ -86,6 +90,9 @@ def main():
             lab = labmap[lab]
             counts[lab] = counts.get(lab, 0) + 1
             t = common.clean(unquote(t.strip()) if name == "enron" else t)
+            if len(t) > MAX_CHARS:
+                t = t[:MAX_CHARS].rsplit(" ", 1)[0]
+                cut += 1
             if t:
                 pairs.append((lab, t))
         common.expect(PROG, "%s: labels" % path, counts, want)
@@ -101,9 +108,10 @@ def main():
         kept = [r for r in kept if r[1] not in trained]
         common.write(out, name, kept, order="keep")
         parts.append((name, kept))
-        notes.append("%s: %d read, %d empty, %d duplicates merged, %d with both labels dropped, "
-                     "%d also in the training file dropped" % (
-                         name, len(lines), len(lines) - len(pairs), len(pairs) - len(order),
+        notes.append("%s: %d read, %d empty, %d cut to %d characters, %d duplicates merged, "
+                     "%d with both labels dropped, %d also in the training file dropped" % (
+                         name, len(lines), len(lines) - len(pairs), cut, MAX_CHARS,
+                         len(pairs) - len(order),
                          conflicts, len(seen)))
     common.summary(out, PROG, "; ".join(notes), parts, ["ham", "spam"])
 

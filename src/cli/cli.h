@@ -27,7 +27,8 @@
     X(eval, "measure a model on a labelled file (accuracy, P@k, R@k, F1, confusion)")             \
     X(predict, "label each line of a file or of standard input")                                  \
     X(info, "describe a model file: type, version, size, labels, metadata")                        \
-    X(quantize, "shrink a classifier to 8-bit weights (optionally pruned)")
+    X(quantize, "shrink a classifier to 8-bit weights (optionally pruned)")                      \
+    X(serve, "serve models over HTTP (native, Hugging Face, Open Inference v2), hot swap")
 
 #define MN__CLI_DECL(name, summary) int cmd_##name(int argc, char **argv);
 MN_CLI_COMMANDS(MN__CLI_DECL)
@@ -37,6 +38,13 @@ MN_CLI_COMMANDS(MN__CLI_DECL)
  * file, src/cli/cmd_train_<type>.c, with its own option table. */
 int cmd_train_tagger(int argc, char **argv);
 int cmd_train_langid(int argc, char **argv);
+
+/* `micronlp eval` / `predict` on a tagger model (cmd_eval_tagger.c, cmd_predict_tagger.c):
+ * cmd_eval and cmd_predict hand over when cli_is_tagger_model() says the --model file (or
+ * the first argument ending in .mnlp) is a micronlp tagger. */
+int cli_is_tagger_model(int argc, char **argv);
+int cmd_eval_tagger(int argc, char **argv);
+int cmd_predict_tagger(int argc, char **argv);
 
 /* Exit codes, listed in `micronlp --help`. */
 enum {

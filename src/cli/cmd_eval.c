@@ -163,6 +163,8 @@ static void print_tables(const mn_model *m, const mn_eval_result *r)
 
 int cmd_eval(int argc, char **argv)
 {
+    if (cli_is_tagger_model(argc, argv))
+        return cmd_eval_tagger(argc, argv);
     eval_opts o = {.format = MN_DATA_AUTO, .k = 1, .threshold = 0.0};
     char *pos[4];
     int npos = 0;

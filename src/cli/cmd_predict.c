@@ -129,6 +129,8 @@ static void print_json(const mn_model *m, const mn_prediction *pred, size_t n)
 
 int cmd_predict(int argc, char **argv)
 {
+    if (cli_is_tagger_model(argc, argv))
+        return cmd_predict_tagger(argc, argv);
     static char outbuf[1 << 16];
     predict_opts o = {.k = 1, .threshold = 0.0};
     char *pos[4];

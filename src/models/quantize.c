@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "langid.h"
 #include "micronlp/alloc.h"
 
 static void get_row(const mn_clf_matrix *m, uint32_t r, float *dst)
@@ -70,6 +71,8 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
 {
     if (!m || !cfg || !out)
         return mn_err_set(err, MN_EINVAL, "quantize needs a model and a configuration");
+    if (m->type == MN_MODEL_LANGID)
+        return mn__langid_quantize(m, cfg, out, err);
     if (m->type != MN_MODEL_CLASSIFIER)
         return mn_err_set(err, MN_EUNSUPPORTED, "only micronlp classifiers can be quantized "
                                                 "(this is a %s model)", m->ops->name);

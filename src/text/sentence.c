@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The sentence splitter: a scan over code points that stops at sentence terminators and asks
+ * a few questions about the neighbourhood (what follows, which word came before) to tell a
+ * sentence end from an abbreviation, an initial, a decimal point or a mid-sentence ellipsis.
+ * The rules are listed in include/micronlp/text.h. Like the tokenizer it reports byte ranges
+ * into the caller's text and allocates nothing.
+ */
+#include "micronlp/text.h"
+
+#include <string.h>
+
+/* Abbreviations that rarely end a sentence, lower-case, without the full stop. */
+static const char *const ABBREV[] = {
+    "mr",     "mrs",  "ms",  "dr",   "prof", "sr",  "jr",   "st",     "mt",  "vs",   "inc",  "ltd",
+    "co",     "corp", "jan", "feb",  "mar",  "apr", "jun",  "jul",    "aug", "sep",  "sept", "oct",
+    "nov",    "dec",  "fig", "figs", "no",   "nos", "vol",  "pp",     "p",   "ch",   "sec",  "gen",
+    "gov",    "sen",  "rep", "col",  "lt",   "sgt", "capt", "cmdr",   "adm", "rev",  "hon",  "pres",
+    "approx", "dept", "est", "min",  "max",  "ave", "blvd", "rd",     "cf",  "viz",  "al",   "ed",
+    "eds",    "ca",   "ft",  "lb",   "oz",   "mph", "jr",   "messrs", "mme", "mlle", "op",   "art",
+    "ref",    "tel",  "ex",  "e.g",  "i.e",  "u.s", "u.k",  NULL,
+};
+
+static int is_space_cp(int32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x85 ||
+           c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Terminators that end a sentence when whitespace follows. */
+static int is_stop(int32_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == 0x2026 /* … */ || c == 0x061F /* ؟ */ ||
+           c == 0x06D4 /* ۔ */ || c == 0x0964 /* । */ || c == 0x0965 /* ॥ */ ||
+           c == 0x203C /* ‼ */ || c == 0x2047 || c == 0x2048 || c == 0x2049;
+}
+
+/* Full-width terminators: end a sentence with or without a following space. */
+static int is_cjk_stop(int32_t c)
+{
+    return c == 0x3002 /* 。 */ || c == 0xFF01 /* ！ */ || c == 0xFF1F /* ？ */ ||
+           c == 0xFF61 /* ｡ */;
+}
+
+static int is_closer(int32_t c)
+{
+    return c == '"' || c == '\'' || c == ')' || c == ']' || c == '}' || c == 0x2019 ||
+           c == 0x201D || c == 0x00BB || c == 0x203A || c == 0x300D || c == 0x300F || c == 0xFF09 ||
+           c == 0x3011 || c == 0xFF63;
+}
+
+static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    size_t n = mn_utf8_decode(s + i, len - i, cp);
+    if (*cp < 0) *cp = (unsigned char)s[i];
+    return n;
+}
+
+/* The word that ends just before the full stop at byte `dot`: back to whitespace or an
+ * opening bracket/quote. */
+static void word_before(const char *s, size_t dot, size_t start, size_t *wb)
+{
+    size_t i = dot;
+    while (i > start) {
+        unsigned char c = (unsigned char)s[i - 1];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == '[' || c == '"' ||
+            c == '\'' || c == '{')
+            break;
+        i--;
+    }
+    *wb = i;
+}
+
+static int is_abbrev(const char *w, size_t n)
+{
+    if (n == 0 || n > 8) return 0;
+    char low[9];
+    for (size_t i = 0; i < n; i++) {
+        char c = w[i];
+        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    for (size_t k = 0; ABBREV[k]; k++)
+        if (strlen(ABBREV[k]) == n && memcmp(ABBREV[k], low, n) == 0) return 1;
+    return 0;
+}
+
+/* Decides whether the full stop(s) at [dot, after) end the sentence, given that whitespace
+ * (or the end) follows the closers; next is the first code point after that whitespace (-1 at
+ * the end). ellipsis: the terminator was "..", "...", or "…". */
+static int full_stop_ends(const char *s, size_t start, size_t dot, int ellipsis, int32_t next)
+{
+    if (next < 0) return 1;
+    if (next >= 'a' && next <= 'z') return 0; /* "approx. five", "wait... no" */
+    if (ellipsis) return 1;
+    size_t wb;
+    word_before(s, dot, start, &wb);
+    const char *w = s + wb;
+    size_t n = dot - wb;
+    if (n == 1 && w[0] >= 'A' && w[0] <= 'Z') return 0; /* an initial: "J. R. R. Tolkien" */
+    if (is_abbrev(w, n)) return 0;
+    /* a word with inner full stops: "e.g." "U.S." "a.m." (letters and dots only) */
+    int inner = 0, letters_only = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] == '.')
+            inner = 1;
+        else if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= 'A' && w[i] <= 'Z')))
+            letters_only = 0;
+    }
+    if (inner && letters_only) return 0;
+    return 1;
+}
+
+void mn_sentencer_init(mn_sentencer *s, const char *text, size_t len)
+{
+    s->text = text;
+    s->len = len > UINT32_MAX ? UINT32_MAX : len;
+    s->pos = 0;
+}
+
+int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
+{
+    const char *s = st->text;
+    size_t len = st->len, i = st->pos;
+    int32_t c;
+    /* skip leading whitespace */
+    while (i < len) {
+        size_t n = decode(s, len, i, &c);
+        if (!is_space_cp(c)) break;
+        i += n;
+    }
+    if (i >= len) {
+        st->pos = len;
+        return 0;
+    }
+    size_t start = i, end = len, resume = len;
+    while (i < len) {
+        size_t n = decode(s, len, i, &c);
+        if (c == '\n') {
+            /* a blank line ends the sentence */
+            size_t j = i + 1;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+                j++;
+            if (j < len && s[j] == '\n') {
+                end = i;
+                resume = j;
+                break;
+            }
+        }
+        if (is_cjk_stop(c)) {
+            size_t j = i + n;
+            int32_t d;
+            while (j < len) { /* more stops and closers belong to this sentence */
+                size_t m = decode(s, len, j, &d);
+                if (!is_cjk_stop(d) && !is_stop(d) && !is_closer(d)) break;
+                j += m;
+            }
+            end = resume = j;
+            break;
+        }
+        if (!is_stop(c)) {
+            i += n;
+            continue;
+        }
+        /* a run of terminators: "?!", "...", "!!!" */
+        size_t dot = i, j = i;
+        int dots = 0, other = 0;
+        while (j < len) {
+            int32_t d;
+            size_t m = decode(s, len, j, &d);
+            if (!is_stop(d)) break;
+            if (d == '.')
+                dots++;
+            else if (d == 0x2026)
+                dots += 3;
+            else
+                other = 1;
+            j += m;
+        }
+        size_t after = j;
+        while (j < len) { /* closing quotes and brackets */
+            int32_t d;
+            size_t m = decode(s, len, j, &d);
+            if (!is_closer(d)) break;
+            j += m;
+        }
+        size_t sent_end = j;
+        int32_t d = -1;
+        if (j < len) {
+            size_t m = decode(s, len, j, &d);
+            if (!is_space_cp(d)) {
+                i = after > i ? after : i + n; /* "3.14", "e.g.", "Yahoo!Inc": no end here */
+                continue;
+            }
+            (void)m;
+            /* the first code point after the whitespace */
+            size_t k = j;
+            while (k < len) {
+                size_t mm = decode(s, len, k, &d);
+                if (!is_space_cp(d)) break;
+                k += mm;
+            }
+            if (k >= len)
+                d = -1;
+            else
+                decode(s, len, k, &d);
+        }
+        int ends = other && dots == 0 ? 1 : full_stop_ends(s, start, dot, dots >= 2, d);
+        if (other && dots == 0 && d >= 'a' && d <= 'z')
+            ends = 1; /* "Really? yes." is still two sentences */
+        if (ends) {
+            end = resume = sent_end;
+            break;
+        }
+        i = after;
+    }
+    /* trim trailing whitespace */
+    while (end > start) {
+        unsigned char b = (unsigned char)s[end - 1];
+        if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f')
+            end--;
+        else
+            break;
+    }
+    out->off = (uint32_t)start;
+    out->len = (uint32_t)(end - start);
+    st->pos = resume;
+    return 1;
+}
+
+size_t mn_sentences(const char *text, size_t len, mn_sentence *out, size_t cap)
+{
+    mn_sentencer st;
+    mn_sentence sent;
+    size_t n = 0;
+    mn_sentencer_init(&st, text, len);
+    while (mn_sentencer_next(&st, &sent)) {
+        if (n < cap) out[n] = sent;
+        n++;
+    }
+    return n;
+}
