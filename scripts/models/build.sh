@@ -29,6 +29,8 @@
 # ../shared/data/toxicity, relative to the repository; see scripts/data/toxicity.py).
 # Only public tools: bash, python3, npm, openssl, cmake, ninja, /usr/bin/time.
 set -euo pipefail
+# A fixed timestamp makes a rebuild from the same data byte-identical (reproducible-builds.org).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764288000}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"

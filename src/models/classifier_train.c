@@ -587,7 +587,16 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
 {
     mn_model *m = &c->base;
     char buf[64];
+    /* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the timestamp, so rebuilding a shipped
+     * model with the same data and seed gives the same bytes. */
     time_t now = time(NULL);
+    const char *pinned = getenv("SOURCE_DATE_EPOCH");
+    if (pinned && *pinned) {
+        char *end;
+        long long v = strtoll(pinned, &end, 10);
+        if (*end == '\0' && v >= 0)
+            now = (time_t)v;
+    }
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -617,7 +626,10 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
     rc = rc ? rc : set_meta_u64(m, "threads", (uint64_t)cfg->threads);
     rc = rc ? rc : set_meta_u64(m, "seed", cfg->seed);
     rc = rc ? rc : set_meta_u64(m, "vocabulary", c->p.nwords);
-    rc = rc ? rc : set_meta_f(m, "train_seconds", seconds);
+    /* The duration varies from run to run: left out of reproducible builds. */
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    if (!(epoch && *epoch))
+        rc = rc ? rc : set_meta_f(m, "train_seconds", seconds);
     return rc;
 }
 
