@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build micronlp
+ninja -C build micronlp-cli
 mn=build/micronlp
 texts=("Congratulations! You have won a FREE cruise. Click here to claim your prize now"
     "The striker scored twice in the second half and the crowd went wild."

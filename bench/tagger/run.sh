@@ -113,7 +113,7 @@ for name, labels in tests.items():
     for i, lab in enumerate(labels):
         e = json.load(open(f"{out}/{name}.micronlp.eval{i}.json"))
         q = e["entities"]["f1"] if ent else e["accuracy"]
-        rows.append((lab, "micronlp", q, w if i == 0 else None, c if i == 0 else None,
+        rows.append((name, i, 0, lab, "micronlp", q, w if i == 0 else None, c if i == 0 else None,
                      e["tokens_per_sec"], size(f"{out}/{name}.micronlp.mnlp"), m))
     # nltk
     if not have(f"{out}/{name}.nltk.json"):
@@ -123,7 +123,7 @@ for name, labels in tests.items():
     for i, lab in enumerate(labels):
         sc = json.load(open(f"{out}/{name}.nltk.score{i}.json"))
         t = nj["tests"][i]
-        rows.append((lab, "NLTK 3.8 perceptron", sc["f1"] if ent else sc["accuracy"],
+        rows.append((name, i, 1, lab, "NLTK 3.8 perceptron", sc["f1"] if ent else sc["accuracy"],
                      nj["train_sec"] if i == 0 else None, c if i == 0 else None,
                      t["tokens"] / t["tag_sec"], nj["model_bytes"] / 1e6, m))
     # opennlp
@@ -135,7 +135,7 @@ for name, labels in tests.items():
     per = {int(t): (float(s), int(n)) for t, s, n in re.findall(r"test=(\d+) tag_sec=([0-9.]+) tokens=(\d+)", log)}
     for i, lab in enumerate(labels):
         sc = json.load(open(f"{out}/{name}.opennlp.score{i}.json"))
-        rows.append((lab, "OpenNLP 2.1 maxent", sc["f1"] if ent else sc["accuracy"],
+        rows.append((name, i, 2, lab, "OpenNLP 2.1 maxent", sc["f1"] if ent else sc["accuracy"],
                      float(head["train_sec"]) if i == 0 else None, c if i == 0 else None,
                      per[i][1] / per[i][0], float(head["model_bytes"]) / 1e6, m))
 print(f"Machine: {ncpu} CPUs ({cpu}), one thread per tool. Training CPU = user + sys of the whole")
@@ -144,8 +144,10 @@ print("OpenNLP: JVM, train, tag). Tagging speed: in process, one thread, test fi
 print()
 print("| test set | tool | accuracy / entity F1 | training wall s | training CPU s | tagging tokens/s | model MB | training max RSS MB |")
 print("|---|---|---|---|---|---|---|---|")
-for lab, tool, q, w, c, tps, mb, rss in rows:
-    f = lambda v, fmt: (fmt % v) if v is not None else "same run"
+order = list(tests)
+rows.sort(key=lambda r: (order.index(r[0]), r[1], r[2]))
+for _, _, _, lab, tool, q, w, c, tps, mb, rss in rows:
+    f = lambda v, fmt: (fmt % v) if v is not None else "(one model)"
     print(f"| {lab} | {tool} | {q:.4f} | {f(w, '%.1f')} | {f(c, '%.1f')} | {tps:,.0f} | {mb:.2f} | {rss / 1024:.0f} |")
 PY
 cat bench/out/tagger.md

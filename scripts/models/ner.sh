@@ -22,6 +22,8 @@
 # One model is trained on all train parts (valid: wikigold valid + WNUT17 dev, picks the epoch)
 # and measured on each test part separately. Writes data/ner/*.txt, reused by bench/tagger/run.sh.
 set -euo pipefail
+# A fixed timestamp makes a rebuild from the same data byte-identical (reproducible-builds.org).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764288000}
 cd "$(dirname "$0")/../.."
 src=${1:-../shared/data/ner}
 build=${2:-build}

@@ -15,6 +15,8 @@
 # the simple set; the full one is trained and measured too (data/pos/pos-full.mnlp).
 # Writes data/pos/{train,valid,test}.{simple,full}.txt, which bench/tagger/run.sh reuses.
 set -euo pipefail
+# A fixed timestamp makes a rebuild from the same data byte-identical (reproducible-builds.org).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764288000}
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 bin=$build/micronlp

@@ -332,9 +332,22 @@ static int add_meta(mn_tagger *t, const mn_tagger_config *cfg, const mn_tagged_c
                     int epochs, double secs, double valid_acc)
 {
     mn_model *m = &t->base;
-    char hash[32];
+    char hash[32], created[32];
+    /* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the timestamp and leaves the duration
+     * out, so rebuilding a shipped model with the same data and seed gives the same bytes. */
+    const char *pinned = getenv("SOURCE_DATE_EPOCH");
+    time_t now = time(NULL);
+    if (pinned && *pinned) {
+        char *end;
+        long long v = strtoll(pinned, &end, 10);
+        if (*end == '\0' && v >= 0) now = (time_t)v;
+    }
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)train->hash);
     int rc = mn__model_meta_set(m, "task", cfg->task ? cfg->task : "tagger");
+    if (!rc) rc = mn__model_meta_set(m, "created", created);
     if (!rc) rc = mn__model_meta_set(m, "algorithm", "averaged perceptron, greedy decoding");
     if (!rc) rc = mn__model_meta_set(m, "train_hash", hash);
     if (!rc) rc = set_meta_num(m, "train_sentences", (double)train->nsent, "%.0f");
@@ -344,7 +357,7 @@ static int add_meta(mn_tagger *t, const mn_tagger_config *cfg, const mn_tagged_c
     if (!rc) rc = set_meta_num(m, "bucket", (double)t->p.bucket_mask + 1, "%.0f");
     if (!rc) rc = set_meta_num(m, "weights", t->p.nentries, "%.0f");
     if (!rc) rc = set_meta_num(m, "tagdict_min_count", cfg->tagdict_min_count, "%.0f");
-    if (!rc) rc = set_meta_num(m, "train_seconds", secs, "%.2f");
+    if (!rc && !(pinned && *pinned)) rc = set_meta_num(m, "train_seconds", secs, "%.2f");
     if (!rc && valid_acc >= 0) rc = set_meta_num(m, "valid_accuracy", valid_acc, "%.4f");
     return rc;
 }
