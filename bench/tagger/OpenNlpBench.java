@@ -86,6 +86,24 @@ public class OpenNlpBench {
 
     public static void main(String[] a) throws Exception {
         String task = a[0];
+        if (task.endsWith("-tag")) { // tag only, with a saved model: MODEL TEST PRED_OUT
+            boolean p = task.startsWith("pos");
+            List<String[][]> test = p ? readPos(a[2]) : readConll(a[2]);
+            POSTaggerME tg = p ? new POSTaggerME(new POSModel(new File(a[1]))) : null;
+            NameFinderME nf = p ? null : new NameFinderME(new TokenNameFinderModel(new File(a[1])));
+            long tokens = 0;
+            for (String[][] s : test) tokens += s[0].length;
+            for (int rep = 0; rep < 2; rep++) { // the first pass warms the JIT up
+                long t1 = System.nanoTime();
+                for (String[][] s : test) {
+                    if (p) tg.tag(s[0]);
+                    else { nf.find(s[0]); nf.clearAdaptiveData(); }
+                }
+                if (rep == 1)
+                    System.out.printf("tag_sec=%.4f tokens=%d%n", (System.nanoTime() - t1) / 1e9, tokens);
+            }
+            return;
+        }
         TrainingParameters params = TrainingParameters.defaultParams();
         params.put(TrainingParameters.THREADS_PARAM, 1);
         boolean pos = task.equals("pos");

@@ -23,7 +23,7 @@
 
 /* X(name, one-line summary), in the order `micronlp --help` lists them. */
 #define MN_CLI_COMMANDS(X)                                                                         \
-    X(train, "train a text classifier from labelled lines")                                       \
+    X(train, "train a model: classifier (default), tagger or langid")                                       \
     X(eval, "measure a model on a labelled file (accuracy, P@k, R@k, F1, confusion)")             \
     X(predict, "label each line of a file or of standard input")                                  \
     X(info, "describe a model file: type, version, size, labels, metadata")                        \
