@@ -311,6 +311,13 @@ static inline float sigmoid(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
+/* Scores of every output row against the hidden vector. */
+static void all_scores(const mn_clf_matrix *out, uint32_t nl, const float *hidden, float *scores)
+{
+    for (uint32_t i = 0; i < nl; i++)
+        scores[i] = dot_row(out, i, hidden);
+}
+
 /* Fills the probability of every leaf below node by walking the tree. */
 static void hs_walk(const mn_classifier *c, const float *hidden, uint32_t node, float p,
                     float *probs)
@@ -325,8 +332,8 @@ static void hs_walk(const mn_classifier *c, const float *hidden, uint32_t node, 
     hs_walk(c, hidden, (uint32_t)c->tree.right[node - nl], p * f, probs);
 }
 
-void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden,
-                   float *probs)
+/* The text's vector: the mean of its rows. */
+static void hidden_of(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden)
 {
     uint32_t dim = c->p.dim;
     memset(hidden, 0, dim * sizeof *hidden);
@@ -338,6 +345,12 @@ void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float
     float inv = 1.0f / (float)n;
     for (uint32_t j = 0; j < dim; j++)
         hidden[j] *= inv;
+}
+
+void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden,
+                   float *probs)
+{
+    hidden_of(c, rows, n, hidden);
     uint32_t nl = c->base.nlabels;
     switch (c->p.loss) {
     case MN_LOSS_SOFTMAX: {
@@ -381,8 +394,28 @@ static int clf_predict(const mn_model *m, mn_scratch *s, const char *text, size_
                                    ((size_t)c->p.dim + c->base.nlabels) * sizeof(float));
     if (!f)
         return MN_ENOMEM;
-    mn__clf_probs(c, rows, n, f, f + c->p.dim);
-    *n_out = mn__topk(f + c->p.dim, c->base.nlabels, k, threshold, out);
+    float *probs = f + c->p.dim;
+    uint32_t nl = c->base.nlabels;
+    if (c->p.loss == MN_LOSS_OVA) {
+        /* The sigmoid is monotonic: rank the raw scores against the threshold's logit and
+         * take the sigmoid of the k winners only (with many labels, the exps were most of
+         * the time). */
+        hidden_of(c, rows, n, f);
+        all_scores(&c->out, nl, f, probs);
+        float cut = threshold <= 0.0f   ? -INFINITY
+                    : threshold >= 1.0f ? INFINITY
+                                        : logf(threshold / (1.0f - threshold));
+        size_t got = mn__topk(probs, nl, k, cut, out);
+        for (size_t i = 0; i < got; i++)
+            out[i].prob = sigmoid(out[i].prob);
+        /* Rounding can put a winner just under the threshold in probability terms. */
+        while (got > 0 && out[got - 1].prob < threshold)
+            got--;
+        *n_out = got;
+        return 0;
+    }
+    mn__clf_probs(c, rows, n, f, probs);
+    *n_out = mn__topk(probs, nl, k, threshold, out);
     return 0;
 }
 

@@ -102,6 +102,34 @@ TEST(ova_learns)
     check_quality(MN_LOSS_OVA, 1, 0);
 }
 
+/* One-vs-all ranks raw scores and takes sigmoids of the winners only: the answers must still
+ * be the probabilities, sorted, and at or above the threshold. */
+TEST(ova_threshold_and_order)
+{
+    mn_model *m = train_with(MN_LOSS_OVA, 1, 0);
+    ASSERT(m != NULL);
+    mn_scratch *s;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    mn_prediction p[3];
+    size_t n, all;
+    ASSERT_EQ(mn_model_predict(m, s, "bake bread oven", 15, 3, 0.0f, p, &all), 0);
+    ASSERT_EQ(all, 3);
+    ASSERT_STREQ(mn_model_label(m, p[0].label), "food");
+    for (size_t i = 0; i < all; i++) {
+        ASSERT(p[i].prob > 0.0f && p[i].prob < 1.0f);
+        if (i)
+            ASSERT(p[i - 1].prob >= p[i].prob);
+    }
+    float t = (p[0].prob + p[1].prob) / 2; /* between the first and the second */
+    ASSERT_EQ(mn_model_predict(m, s, "bake bread oven", 15, 3, t, p, &n), 0);
+    ASSERT_EQ(n, 1);
+    ASSERT(p[0].prob >= t);
+    ASSERT_EQ(mn_model_predict(m, s, "bake bread oven", 15, 3, 1.0f, p, &n), 0);
+    ASSERT_EQ(n, 0);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
 TEST(hs_learns)
 {
     check_quality(MN_LOSS_HS, 1, 0);
@@ -338,7 +366,7 @@ TEST(early_stopping_on_validation)
     mn_dataset_free(v);
 }
 
-TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(hs_learns)
+TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
                       TEST_ENTRY(quantized_round_trip_keeps_accuracy)
