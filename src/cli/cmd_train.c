@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "cli/train_options.h"
 #include "micronlp/models.h"
 #include "micronlp/text.h"
 
@@ -38,10 +39,8 @@ typedef struct train_opts {
     int verbose; /* fastText's -verbose; 0 means --quiet */
 } train_opts;
 
-static const char *const loss_names[] = {"softmax", "ova", "hs", NULL};
-static const char *const format_names[] = {"auto", "fasttext", "tsv", NULL};
-static const char *const tokenizer_names[] = {"unicode", "whitespace", NULL};
 
+#define CFG(field) F(cfg.field)
 #define F(field) offsetof(train_opts, field)
 static const opt_spec train_specs[] = {
     {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE",
@@ -52,47 +51,19 @@ static const opt_spec train_specs[] = {
      "where to write the model (written atomically)", OPT_REQUIRED},
     {"valid", "autotune-validation", OPT_STRING, 1, 0, NULL, F(valid), "FILE",
      "validation data, for --patience and --autotune-seconds", 0},
-    {"format", NULL, OPT_ENUM, 1, 0, format_names, F(format), NULL,
+    {"format", NULL, OPT_ENUM, 1, 0, cli_format_names, F(format), NULL,
      "data file format; auto looks for __label__ on the first line", 0},
-    {"epoch", NULL, OPT_INT, 1, 10000, NULL, F(cfg.epoch), "N", "passes over the training data",
-     0},
-    {"lr", NULL, OPT_DOUBLE, 0, 10, NULL, F(cfg.lr), "X", "learning rate at the start", 0},
-    {"dim", NULL, OPT_INT, 1, 4096, NULL, F(cfg.dim), "N", "size of the word vectors", 0},
-    {"word-ngrams", "wordNgrams", OPT_INT, 1, 10, NULL, F(cfg.word_ngrams), "N",
-     "longest word n-gram used as a feature (1 = single words)", 0},
-    {"minn", NULL, OPT_INT, 0, 20, NULL, F(cfg.minn), "N",
-     "shortest character n-gram, in code points", 0},
-    {"maxn", NULL, OPT_INT, 0, 20, NULL, F(cfg.maxn), "N",
-     "longest character n-gram (0 = no character n-grams)", 0},
-    {"bucket", NULL, OPT_U32, 0, 100000000, NULL, F(cfg.bucket), "N",
-     "hash buckets shared by word and character n-grams", 0},
-    {"min-count", "minCount", OPT_INT, 1, 1000000000, NULL, F(cfg.min_count), "N",
-     "words seen fewer times are left out of the vocabulary", 0},
-    {"loss", NULL, OPT_ENUM, 1, 0, loss_names, F(cfg.loss), NULL,
-     "softmax: one label per text; ova: several; hs: very many labels", 0},
-    {"threads", "thread", OPT_INT, 1, 1024, NULL, F(cfg.threads), "N",
-     "training threads (1 = bit-for-bit reproducible for a seed)", 0},
-    {"seed", NULL, OPT_U64, 0, 4294967295.0, NULL, F(cfg.seed), "N", "random seed", 0},
-    {"lr-update-rate", "lrUpdateRate", OPT_INT, 1, 1000000, NULL, F(cfg.lr_update_rate), "N",
-     "tokens between learning-rate updates", 0},
-    {"task", NULL, OPT_STRING, 1, 0, NULL, F(cfg.task), "NAME",
-     "what the model is for (\"spam\", \"lang\"), stored in the model", 0},
-    {"patience", NULL, OPT_INT, 0, 1000, NULL, F(cfg.patience), "N",
-     "stop after N epochs without gain on --valid (0 = never stop early)", 0},
+    CLI_CLASSIFIER_OPTIONS(CFG),
     {"autotune-seconds", "autotune-duration", OPT_INT, 0, 604800, NULL, F(autotune_seconds),
      "N", "search hyperparameters for N seconds, scored on --valid (0 = off)", 0},
-    {"no-normalize", NULL, OPT_BOOL, 1, 0, NULL, F(no_normalize), NULL,
-     "use tokens as they are (no NFKC, no case folding)", 0},
-    {"keep-punct", NULL, OPT_BOOL, 1, 0, NULL, F(keep_punct), NULL,
-     "make punctuation and symbol tokens features too (left out by default)", 0},
-    {"tokenizer", NULL, OPT_ENUM, 1, 0, tokenizer_names, F(tokenizer), NULL,
-     "unicode: words, URLs, e-mails, emoji, CJK; whitespace: split on spaces as fastText", 0},
+    CLI_TOKEN_OPTIONS(F),
     {"quiet", NULL, OPT_BOOL, 1, 0, NULL, F(quiet), NULL, "print nothing but errors", 0},
     {"verbose", NULL, OPT_INT, 0, 10, NULL, F(verbose), "N",
      "fastText compatibility: 0 is --quiet", OPT_HIDDEN},
     {0},
 };
 #undef F
+#undef CFG
 
 static const opt_command train_cmd = {
     .name = "train",
@@ -323,7 +294,7 @@ int cmd_train(int argc, char **argv)
                     "--maxn %d --bucket %u --loss %s\n",
                     best.dim, best.epoch, best.lr, best.word_ngrams, best.minn, best.maxn,
                     (unsigned)best.bucket,
-                    (unsigned)best.loss < 3 ? loss_names[best.loss] : "?");
+                    (unsigned)best.loss < 3 ? cli_loss_names[best.loss] : "?");
         const char *vocab = vocab_meta(model);
         fprintf(stderr, "Examples: %zu  labels: %u", mn_dataset_count(train),
                 mn_model_label_count(model));

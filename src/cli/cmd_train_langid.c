@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli/options.h"
+#include "cli/train_options.h"
 #include "micronlp/langid.h"
 #include "micronlp/models.h"
 #include "micronlp/text.h"
@@ -31,10 +32,8 @@ typedef struct langid_opts {
     int verbose;
 } langid_opts;
 
-static const char *const loss_names[] = {"softmax", "ova", "hs", NULL};
-static const char *const format_names[] = {"auto", "fasttext", "tsv", NULL};
-static const char *const tokenizer_names[] = {"unicode", "whitespace", NULL};
 
+#define CFG(field) F(cfg.clf.field)
 #define F(field) offsetof(langid_opts, field)
 static const opt_spec langid_specs[] = {
     {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE", "langid (this page)", 0},
@@ -44,39 +43,10 @@ static const opt_spec langid_specs[] = {
      "where to write the model (written atomically)", OPT_REQUIRED},
     {"valid", "autotune-validation", OPT_STRING, 1, 0, NULL, F(valid), "FILE",
      "tunes the und threshold (und/unknown-language lines should get und)", 0},
-    {"format", NULL, OPT_ENUM, 1, 0, format_names, F(format), NULL,
+    {"format", NULL, OPT_ENUM, 1, 0, cli_format_names, F(format), NULL,
      "data file format; auto looks for __label__ on the first line", 0},
-    {"epoch", NULL, OPT_INT, 1, 10000, NULL, F(cfg.clf.epoch), "N",
-     "passes over the training data", 0},
-    {"lr", NULL, OPT_DOUBLE, 0, 10, NULL, F(cfg.clf.lr), "X", "learning rate at the start", 0},
-    {"dim", NULL, OPT_INT, 1, 4096, NULL, F(cfg.clf.dim), "N", "size of the vectors", 0},
-    {"word-ngrams", "wordNgrams", OPT_INT, 1, 10, NULL, F(cfg.clf.word_ngrams), "N",
-     "longest word n-gram used as a feature (1 = single words)", 0},
-    {"minn", NULL, OPT_INT, 0, 20, NULL, F(cfg.clf.minn), "N",
-     "shortest character n-gram, in code points", 0},
-    {"maxn", NULL, OPT_INT, 0, 20, NULL, F(cfg.clf.maxn), "N",
-     "longest character n-gram (0 = no character n-grams)", 0},
-    {"bucket", NULL, OPT_U32, 0, 100000000, NULL, F(cfg.clf.bucket), "N",
-     "hash buckets shared by word and character n-grams", 0},
-    {"min-count", "minCount", OPT_INT, 1, 1000000000, NULL, F(cfg.clf.min_count), "N",
-     "words seen fewer times are left out of the vocabulary", 0},
-    {"loss", NULL, OPT_ENUM, 1, 0, loss_names, F(cfg.clf.loss), NULL,
-     "softmax: one label per text; ova: several; hs: very many labels", 0},
-    {"threads", "thread", OPT_INT, 1, 1024, NULL, F(cfg.clf.threads), "N",
-     "training threads (1 = bit-for-bit reproducible for a seed)", 0},
-    {"seed", NULL, OPT_U64, 0, 4294967295.0, NULL, F(cfg.clf.seed), "N", "random seed", 0},
-    {"lr-update-rate", "lrUpdateRate", OPT_INT, 1, 1000000, NULL, F(cfg.clf.lr_update_rate),
-     "N", "tokens between learning-rate updates", 0},
-    {"task", NULL, OPT_STRING, 1, 0, NULL, F(cfg.clf.task), "NAME",
-     "what the model is for, stored in the model", 0},
-    {"patience", NULL, OPT_INT, 0, 1000, NULL, F(cfg.clf.patience), "N",
-     "stop after N epochs without gain on --valid (0 = never stop early)", 0},
-    {"no-normalize", NULL, OPT_BOOL, 1, 0, NULL, F(no_normalize), NULL,
-     "use tokens as they are (no NFKC, no case folding)", 0},
-    {"keep-punct", NULL, OPT_BOOL, 1, 0, NULL, F(keep_punct), NULL,
-     "make punctuation and symbol tokens features too (left out by default)", 0},
-    {"tokenizer", NULL, OPT_ENUM, 1, 0, tokenizer_names, F(tokenizer), NULL,
-     "unicode: words, URLs, e-mails, emoji, CJK; whitespace: split on spaces as fastText", 0},
+    CLI_CLASSIFIER_OPTIONS(CFG),
+    CLI_TOKEN_OPTIONS(F),
     {"script-min-share", NULL, OPT_DOUBLE, 0, 1, NULL, F(cfg.script_min_share), "X",
      "a script belongs to a language when it holds this share of its training letters", 0},
     {"text-script-share", NULL, OPT_DOUBLE, 0, 1, NULL, F(cfg.text_script_share), "X",
@@ -89,6 +59,7 @@ static const opt_spec langid_specs[] = {
     {0},
 };
 #undef F
+#undef CFG
 
 static const opt_command langid_cmd = {
     .name = "train --type langid",
