@@ -64,18 +64,6 @@ static const opt_command predict_cmd = {
     .specs = predict_specs,
 };
 
-static int has_model_ext(const char *p)
-{
-    static const char *const exts[] = {".mnlp", ".bin", ".ftz"};
-    size_t n = strlen(p);
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
-        size_t e = strlen(exts[i]);
-        if (n > e && strcmp(p + n - e, exts[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\v' || c == '\f';
@@ -140,20 +128,11 @@ int cmd_predict(int argc, char **argv)
         return MN_EXIT_OK;
     if (pr != OPT_OK)
         return MN_EXIT_USAGE;
-    int first = 0;
-    if (!o.model && npos > 0 && has_model_ext(pos[0]))
-        o.model = pos[first++];
-    if (!o.model)
-        return opt_usage_error(&predict_cmd, "missing required option --model FILE");
-    if (npos - first > 1)
-        return opt_usage_error(&predict_cmd, "unexpected argument '%s' (one input file at most)",
-                               pos[first + 1]);
-    const char *path = npos - first == 1 ? pos[first] : "-";
+    const char *path, *name;
+    int ec = opt_predict_inputs(&predict_cmd, pos, npos, &o.model, &path, &name);
+    if (ec >= 0)
+        return ec;
     int from_stdin = strcmp(path, "-") == 0;
-    const char *name = from_stdin ? "<stdin>" : path;
-    if (cli_check_input("--model", o.model, 0) != 0 ||
-        (!from_stdin && cli_check_input("input", path, 0) != 0))
-        return MN_EXIT_FAIL;
 
     int code = MN_EXIT_FAIL;
     mn_err err;

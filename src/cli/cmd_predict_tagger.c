@@ -74,21 +74,11 @@ int cmd_predict_tagger(int argc, char **argv)
     int pr = opt_parse(&cmd, &o, argc, argv, pos, 4, &npos);
     if (pr == OPT_HELP) return MN_EXIT_OK;
     if (pr != OPT_OK) return MN_EXIT_USAGE;
-    int first = 0;
-    if (!o.model && npos > 0) {
-        size_t n = strlen(pos[0]);
-        if (n > 5 && strcmp(pos[0] + n - 5, ".mnlp") == 0) o.model = pos[first++];
-    }
-    if (!o.model) return opt_usage_error(&cmd, "missing required option --model FILE");
-    if (npos - first > 1)
-        return opt_usage_error(&cmd, "unexpected argument '%s' (one input file at most)",
-                               pos[first + 1]);
-    const char *path = npos - first == 1 ? pos[first] : "-";
+    const char *path, *name;
+    int ec = opt_predict_inputs(&cmd, pos, npos, &o.model, &path, &name);
+    if (ec >= 0)
+        return ec;
     int from_stdin = strcmp(path, "-") == 0;
-    const char *name = from_stdin ? "<stdin>" : path;
-    if (cli_check_input("--model", o.model, 0) != 0 ||
-        (!from_stdin && cli_check_input("input", path, 0) != 0))
-        return MN_EXIT_FAIL;
 
     int code = MN_EXIT_FAIL;
     mn_err err;

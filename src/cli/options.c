@@ -348,3 +348,35 @@ void opt_print_help(const opt_command *cmd, const void *base, FILE *out)
     }
     fprintf(out, "  %-26s  %s\n", "--help", "show this help and exit");
 }
+
+static int has_model_ext(const char *p)
+{
+    static const char *const exts[] = {".mnlp", ".bin", ".ftz"};
+    size_t n = strlen(p);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && strcmp(p + n - e, exts[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int opt_predict_inputs(const opt_command *cmd, char **pos, int npos, const char **model,
+                       const char **path, const char **name)
+{
+    int first = 0;
+    if (!*model && npos > 0 && has_model_ext(pos[0]))
+        *model = pos[first++];
+    if (!*model)
+        return opt_usage_error(cmd, "missing required option --model FILE");
+    if (npos - first > 1)
+        return opt_usage_error(cmd, "unexpected argument '%s' (one input file at most)",
+                               pos[first + 1]);
+    *path = npos - first == 1 ? pos[first] : "-";
+    int from_stdin = strcmp(*path, "-") == 0;
+    *name = from_stdin ? "<stdin>" : *path;
+    if (cli_check_input("--model", *model, 0) != 0 ||
+        (!from_stdin && cli_check_input("input", *path, 0) != 0))
+        return MN_EXIT_FAIL;
+    return -1;
+}

@@ -79,4 +79,12 @@ int opt_usage_error(const opt_command *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* The positional arguments of a predicting command: the model may come first instead of
+ * --model (when it ends in .mnlp, .bin or .ftz), then at most one input file ("-" or none =
+ * standard input). Sets *model (if still NULL), *path and *name (for messages: "<stdin>" or the
+ * path) and returns -1 to go on, or an exit code after printing the usage error. Then checks
+ * that the model and input are readable files (exit code 1 with a message if not). */
+int opt_predict_inputs(const opt_command *cmd, char **pos, int npos, const char **model,
+                       const char **path, const char **name);
+
 #endif
