@@ -75,6 +75,7 @@ typedef struct {
     {                                                                                              \
         static const mn_test_case cases[] = {__VA_ARGS__};                                         \
         int ran = 0, failed = 0;                                                                   \
+        setvbuf(stdout, NULL, _IOLBF, 0); /* a crash still shows which tests ran */                \
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {                              \
             if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)                                   \
                 continue;                                                                          \

@@ -20,7 +20,8 @@ static char tmp_dir[] = "/tmp/mn-lid-XXXXXX";
 static const char *tmp_path(const char *name)
 {
     static char buf[4096];
-    if (tmp_dir[sizeof tmp_dir - 2] == 'X' && !mkdtemp(tmp_dir))
+    static int made;
+    if (!made && !(made = mkdtemp(tmp_dir) != NULL))
         abort();
     snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
     return buf;
