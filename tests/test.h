@@ -63,6 +63,19 @@ static int mn_test_failed;
             MN_FAIL_AT("%s == \"%s\": got \"%.*s\"", #ptr, vs_, (int)vl_, (const char *)(ptr));    \
     } while (0)
 
+/* dir/name in this process's temporary directory (made on first use under /tmp). The path is
+ * in a static buffer, valid until the next call. */
+static inline const char *mn_test_tmp_path(const char *name)
+{
+    static char dir[] = "/tmp/mn-test-XXXXXX";
+    static char buf[4096];
+    static int made; /* a flag, not the template: mkdtemp may itself end the name in 'X' */
+    if (!made && !(made = mkdtemp(dir) != NULL))
+        abort();
+    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    return buf;
+}
+
 typedef struct {
     const char *name;
     void (*fn)(void);

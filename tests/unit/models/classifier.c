@@ -21,18 +21,6 @@ static const char *data_path(const char *name)
     return path_buf;
 }
 
-static char tmp_dir[] = "/tmp/mn-clf-XXXXXX";
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4096];
-    static int made;
-    if (!made && !(made = mkdtemp(tmp_dir) != NULL))
-        abort();
-    snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
-    return buf;
-}
-
 static mn_dataset *load(const char *name)
 {
     mn_dataset *d = NULL;
@@ -177,7 +165,7 @@ static void round_trip(mn_loss loss, int quantize)
         ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
         saved = q;
     }
-    const char *path = tmp_path(quantize ? "q.mnlp" : "m.mnlp");
+    const char *path = mn_test_tmp_path(quantize ? "q.mnlp" : "m.mnlp");
     ASSERT_EQ(mn_model_save(saved, path, &err), 0);
     ASSERT_EQ(mn_model_open(path, &back, &err), 0);
     ASSERT_STREQ(mn_model_type_name(back), "classifier");

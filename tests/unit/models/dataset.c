@@ -12,15 +12,9 @@
 #include "micronlp/models.h"
 #include "test.h"
 
-static char dir[] = "/tmp/mn-data-XXXXXX";
-
 static const char *write_file(const char *name, const char *content, size_t len)
 {
-    static char path[4096];
-    static int made;
-    if (!made && !(made = mkdtemp(dir) != NULL))
-        abort();
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    const char *path = mn_test_tmp_path(name);
     FILE *f = fopen(path, "wb");
     fwrite(content, 1, len, f);
     fclose(f);

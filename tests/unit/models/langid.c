@@ -15,18 +15,6 @@
 #include "micronlp/alloc.h"
 #include "test.h"
 
-static char tmp_dir[] = "/tmp/mn-lid-XXXXXX";
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4096];
-    static int made;
-    if (!made && !(made = mkdtemp(tmp_dir) != NULL))
-        abort();
-    snprintf(buf, sizeof buf, "%s/%s", tmp_dir, name);
-    return buf;
-}
-
 /* English, German and Swedish share Latin (the classifier decides), Russian and Ukrainian
  * share Cyrillic, Greek and Korean are alone in their scripts. */
 static const char *const train_lines[] = {
@@ -64,7 +52,7 @@ static const char *const train_lines[] = {
 
 static const char *write_train(void)
 {
-    const char *path = tmp_path("train.txt");
+    const char *path = mn_test_tmp_path("train.txt");
     FILE *f = fopen(path, "w");
     if (!f)
         abort();
@@ -324,7 +312,7 @@ TEST(und_threshold_is_tuned_on_validation)
 {
     mn_dataset *d = load_train(), *v = NULL;
     ASSERT(d != NULL);
-    const char *vp = tmp_path("valid.txt");
+    const char *vp = mn_test_tmp_path("valid.txt");
     FILE *f = fopen(vp, "w");
     ASSERT(f != NULL);
     fputs("__label__eng the right to freedom of the people\n"
@@ -357,7 +345,7 @@ TEST(save_and_open_round_trip)
 {
     mn_model *m = train_tiny();
     ASSERT(m != NULL);
-    const char *path = tmp_path("lid.mnlp");
+    const char *path = mn_test_tmp_path("lid.mnlp");
     mn_err err;
     ASSERT_EQ(mn_model_save(m, path, &err), 0);
     mn_model *m2 = NULL;
@@ -391,7 +379,7 @@ TEST(save_and_open_round_trip)
     ASSERT_STREQ(top(q, s, "권리", NULL), "kor");
     ASSERT_STREQ(top(q, s, "все люди рождаются свободными", NULL), "rus");
     ASSERT_STREQ(mn_model_meta(q, "quantized"), "int8+qout");
-    const char *qpath = tmp_path("lid-q.mnlp");
+    const char *qpath = mn_test_tmp_path("lid-q.mnlp");
     ASSERT_EQ(mn_model_save(q, qpath, &err), 0);
     mn_model *q2 = NULL;
     ASSERT_EQ(mn_model_open(qpath, &q2, &err), 0);
@@ -451,7 +439,7 @@ TEST(damaged_files_are_refused)
     mn_model *m = train_tiny();
     ASSERT(m != NULL);
     const mn_langid *l = (const mn_langid *)m;
-    const char *path = tmp_path("bad.mnlp");
+    const char *path = mn_test_tmp_path("bad.mnlp");
     mn_err err;
     mn_model *out = NULL;
 
@@ -560,7 +548,7 @@ TEST(allocation_failures_are_clean)
     mn_model *m = NULL;
     mn_err err;
     ASSERT_EQ(mn_langid_train(&cfg, d, NULL, &m, &err), 0);
-    const char *path = tmp_path("oom.mnlp");
+    const char *path = mn_test_tmp_path("oom.mnlp");
     ASSERT_EQ(mn_model_save(m, path, &err), 0);
     ok = 0;
     for (long n = 1; n < 5000 && !ok; n++) {
@@ -594,7 +582,7 @@ TEST(allocation_failures_are_clean)
     }
     ASSERT(ok);
     ok = 0;
-    const char *path2 = tmp_path("oom2.mnlp");
+    const char *path2 = mn_test_tmp_path("oom2.mnlp");
     for (long n = 1; n < 5000 && !ok; n++) {
         mn_alloc_fail_after(n);
         int rc = mn_model_save(m, path2, &err);
