@@ -6,11 +6,11 @@
 #   bench: test + the peers the benchmarks compare against
 set -euo pipefail
 what=${1:-build}
-pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev libmicrohttpd-dev libjansson-dev)
+pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev)
 case $what in
 build) ;;
 test) pkgs+=(fasttext python3) ;;
-bench) pkgs+=(fasttext python3 clang hyperfine time python3-sklearn nodejs npm) ;;
+bench) pkgs+=(fasttext python3 clang hyperfine time python3-sklearn nodejs npm wrk hey nginx python3-fastapi python3-uvicorn python3-fasttext curl) ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=()

@@ -6,11 +6,13 @@
 # python3-fasttext (what users pick today), all on loopback, in one run, with the same load.
 #
 #   bash bench/serve/run.sh [--bin PATH] [--duration SEC] [--connections N] [--idle-wait SEC]
+#                           [--hey-workers N]
 #
 #   --bin PATH        micronlp binary (default: build Release into build-bench-serve/)
-#   --duration SEC    wrk run length per row and load level (default 10)
+#   --duration SEC    wrk/hey run length per row and load level (default 10)
 #   --connections N   connections of the saturating run (default 32; the light run uses 1)
 #   --idle-wait SEC   wait up to SEC for other processes to use < 0.3 core before each run
+#   --hey-workers N   hey workers (keep-alive connections) of the half-load run (default 16)
 #
 # Rows: nginx (fixed body); micronlp serving models/spam.mnlp (the shipped spam model), and
 # serving every default model in models/ at once (same spam request);
@@ -21,11 +23,15 @@
 # -wordNgrams 1, -bucket 0 since no n-gram needs buckets). nginx and micronlp get 2 workers/
 # threads; wrk uses 1 thread. Load: one single-text POST (an e-mail of ~400 bytes), keep-alive.
 # Measured per row: req/s and p50/p99 latency at --connections and at 1 connection (light load),
+# then a fixed-rate run at half of that row's own saturated req/s, held by hey (-c N workers,
+# -q rate/N each; hey records every request's latency, so p50/p90/p99 and the rate it
+# achieved are exact; micronlp rows also report their own server-side p99 from /metrics),
 # the server's CPU time per request in the saturated run (user+system of its process tree: less
 # sensitive to other load on the machine than req/s), RSS of the whole process tree after the
 # runs, and start-to-ready (exec to the first 200 on
 # its health URL, polled every millisecond). Writes bench/out/serve.md and raw files to
-# bench/out/serve/. Needs: wrk nginx python3-fastapi python3-uvicorn python3-fasttext fasttext.
+# bench/out/serve/. Needs: wrk hey nginx python3-fastapi python3-uvicorn python3-fasttext fasttext
+# (bash scripts/deps.sh bench).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,18 +41,20 @@ bin=
 duration=10
 conns=32
 idle_wait=120
+hey_workers=16
 while [ $# -gt 0 ]; do
     case $1 in
     --bin) bin=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --idle-wait) idle_wait=$2; shift 2 ;;
-    -h | --help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --hey-workers) hey_workers=$2; shift 2 ;;
+    -h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 die() { echo "run.sh: $*" >&2; exit 1; }
-for t in wrk nginx fasttext curl; do command -v $t >/dev/null || die "$t not found (bash scripts/deps.sh bench; apt-get install wrk nginx)"; done
+for t in wrk hey nginx fasttext curl; do command -v $t >/dev/null || die "$t not found (bash scripts/deps.sh bench)"; done
 /usr/bin/python3 -c 'import fastapi, uvicorn, fasttext' 2>/dev/null ||
     die "python3-fastapi, python3-uvicorn, python3-fasttext needed (apt-get install)"
 
@@ -82,6 +90,7 @@ cp "$ft" "$tmp/repo-ft/spam.bin"
 
 text='Congratulations! You have been selected to receive a FREE $1000 gift card. Click here now to claim your prize before it expires. Limited offer, act today. Reply with your name, address and bank details to confirm. This is not spam: you opted in to receive special offers from our partners. Unsubscribe at any time by replying STOP. Best regards, the rewards team.'
 body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"text": sys.argv[1]}))' "$text")
+printf '%s' "$body" >"$tmp/body.json" # the same request for hey
 cat >"$tmp/post.lua" <<EOF
 wrk.method = "POST"
 wrk.body = [[$body]]
@@ -204,6 +213,41 @@ async def healthz():
     return {"status": "ok"}
 EOF
 
+# hey's summary -> "achieved-req/s p50-ms p90-ms p99-ms answered errors" (hey prints seconds
+# with 4 decimals, so latencies are exact to 0.1 ms; every request is recorded, none sampled).
+hey_result() {
+    awk '/Requests\/sec:/ {r = $2}
+         /^ *50% in/ {p50 = $3} /^ *90% in/ {p90 = $3} /^ *99% in/ {p99 = $3}
+         /^Status code distribution/ {sec = "st"; next} /^Error distribution/ {sec = "err"; next}
+         sec != "" && /^ *\[[0-9]+\]/ {
+             v = $1; gsub(/[][]/, "", v)
+             if (sec == "st" && v == 200) ok += $2; else if (sec == "st") bad += $2; else bad += v
+         }
+         END {printf "%s %.1f %.1f %.1f %d %d\n", r, p50 * 1000, p90 * 1000, p99 * 1000, ok, bad}' "$1"
+}
+
+# Server-side p99 of micronlp between two /metrics scrapes: the upper bound (ms) of the first
+# latency bucket holding 99% of the requests (time from the request's first byte to its answer).
+cat >"$tmp/srv_p99.py" <<'EOF'
+import re, sys
+def buckets(path):
+    b = {}
+    for line in open(path):
+        m = re.match(r'micronlp_request_duration_seconds_bucket\{model="spam",version="[^"]*",le="([^"]+)"\} (\d+)', line)
+        if m:
+            b[float(m.group(1))] = int(m.group(2))
+    return b
+a, b = buckets(sys.argv[1]), buckets(sys.argv[2])
+d = sorted((le, b[le] - a.get(le, 0)) for le in b)
+n = d[-1][1] if d else 0
+for le, c in d:
+    if n and c >= 0.99 * n:
+        print("%g" % (le * 1000) if le != float("inf") else "inf")
+        break
+else:
+    print("-")
+EOF
+
 rows=()
 run_row() { # run_row NAME URL READY-URL CMD...
     local name=$1 url=$2 ready=$3
@@ -228,16 +272,43 @@ run_row() { # run_row NAME URL READY-URL CMD...
     rss=$(rss_tree "$pid")
     read -r rps p50 p99 errs n < <(grep '^RESULT' "$out/$name.wrk-c$conns" | cut -d' ' -f2-)
     read -r rps1 p501 p991 errs1 n1 < <(grep '^RESULT' "$out/$name.wrk-c1" | cut -d' ' -f2-)
+
+    # Fixed rate: half of this row's own maximum (the saturated run above), held by hey with
+    # $hey_workers workers at target/$hey_workers req/s each. hey reports the rate it achieved.
+    local target q busy_h load_h metrics='' h0 h1 srv_p99=-
+    target=$(awk -v r="$rps" 'BEGIN {printf "%.0f", r / 2}')
+    q=$(awk -v t="$target" -v c="$hey_workers" 'BEGIN {printf "%.3f", t / c}')
+    case $url in */v1/models/*) metrics=${url%%/v1/*}/metrics ;; esac
+    wait_idle
+    busy_h=$(others_cpu)
+    load_h=$(cut -d' ' -f1 /proc/loadavg)
+    [ -z "$metrics" ] || curl -s "$metrics" >"$out/$name.metrics-before"
+    h0=$(cpu_ticks "$pid")
+    /usr/bin/time -f '%U %S' -o "$out/$name.hey-cpu" hey -z "${duration}s" -c "$hey_workers" -q "$q" \
+        -m POST -T application/json -D "$tmp/body.json" "$url" >"$out/$name.hey-half" 2>&1
+    h1=$(cpu_ticks "$pid")
+    if [ -n "$metrics" ]; then
+        curl -s "$metrics" >"$out/$name.metrics-after"
+        srv_p99=$(/usr/bin/python3 "$tmp/srv_p99.py" "$out/$name.metrics-before" "$out/$name.metrics-after")
+    fi
+    local hrps hp50 hp90 hp99 hn herrs hey_cores cpu_us_h
+    read -r hrps hp50 hp90 hp99 hn herrs < <(hey_result "$out/$name.hey-half")
+    hey_cores=$(awk -v d="$duration" '{printf "%.2f", ($1 + $2) / d}' "$out/$name.hey-cpu")
+    cpu_us_h=$(awk -v t=$((h1 - h0)) -v hz="$(getconf CLK_TCK)" -v n="$hn" 'BEGIN {printf "%.1f", n ? t / hz * 1e6 / n : 0}')
+
     kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     sleep 0.5
     local cpu_us
     cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "$rps1" "$p501" \
-        "$p991" "$((errs + errs1))" "$((rss / 1024))" "$ms" "$busy" "$cpu_us" | tee -a "$out/results.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$name" "$rps" "$p50" "$p99" "$rps1" "$p501" "$p991" "$((errs + errs1))" "$((rss / 1024))" "$ms" \
+        "$busy" "$cpu_us" "$target" "$hrps" "$hp50" "$hp90" "$hp99" "$srv_p99" "$cpu_us_h" "$hey_cores" \
+        "$herrs" "$busy_h" "$load_h" | tee -a "$out/results.tsv"
 }
 
 : >"$out/results.tsv"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 port=$(free_port)
 run_row nginx "http://127.0.0.1:$nport/predict" "http://127.0.0.1:$nport/healthz" \
     nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;'
@@ -260,10 +331,10 @@ for w in 1 2; do
 done
 
 # ---- table ----------------------------------------------------------------------------------
-/usr/bin/python3 - "$out/results.tsv" "$conns" "$duration" >bench/out/serve.md <<'EOF'
+/usr/bin/python3 - "$out/results.tsv" "$conns" "$duration" "$hey_workers" >bench/out/serve.md <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-conns, dur = sys.argv[2], sys.argv[3]
+conns, dur, hey_c = sys.argv[2], sys.argv[3], sys.argv[4]
 by = {r[0]: r for r in rows}
 names = {"nginx": "nginx, fixed JSON body (HTTP ceiling)",
          "micronlp": "micronlp serve, models/spam.mnlp",
@@ -280,10 +351,20 @@ if "micronlp" in by and "nginx" in by and "fastapi" in by:
     mn, ng, fa = float(by["micronlp"][1]), float(by["nginx"][1]), float(by["fastapi"][1])
     print()
     print("micronlp: %.0f%% of nginx's req/s, %.1fx FastAPI's (%s connections, wrk -t1, %s s per run)." % (100 * mn / ng, mn / fa, conns, dur))
+print()
+print("Half load: hey holding half of each row's own req/s above (%s workers, %s s per run):" % (hey_c, dur))
+print()
+print("| server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | server-side p99 ms | server CPU µs/req | hey CPU (cores) | errors | CPU busy before (cores) | load avg 1 min |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    srv = r[17] if r[17] == "-" else "≤ " + r[17]
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (names.get(r[0], r[0]),
+          f"{float(r[12]):,.0f}", f"{float(r[13]):,.0f}", r[14], r[15], r[16], srv, r[18], r[19],
+          r[20], r[21], r[22]))
 EOF
 cat bench/out/serve.md
 {
     echo
-    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "versions: $("$bin" --version), $(nginx -v 2>&1 | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), fastapi $(/usr/bin/python3 -c 'import fastapi; print(fastapi.__version__)'), uvicorn $(/usr/bin/python3 -c 'import uvicorn; print(uvicorn.__version__)')"
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before: $load_start, after: $(cut -d' ' -f1-3 /proc/loadavg) (uptime; the run's own load counts in the latter)"
+    echo "versions: $("$bin" --version), $(nginx -v 2>&1 | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo '?'), fastapi $(/usr/bin/python3 -c 'import fastapi; print(fastapi.__version__)'), uvicorn $(/usr/bin/python3 -c 'import uvicorn; print(uvicorn.__version__)')"
 } | tee -a bench/out/serve.md

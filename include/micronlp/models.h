@@ -26,6 +26,7 @@ typedef enum mn_model_type {
     MN_MODEL_FASTTEXT = 2,   /* a fastText supervised .bin, read as is */
     MN_MODEL_TAGGER = 3,     /* sequence tagger: part of speech, named entities */
     MN_MODEL_LANGID = 4,     /* language identifier: a classifier plus Unicode-script rules */
+    MN_MODEL_KEYWORDS = 5,   /* key phrases from stop-word lists (micronlp/keywords.h) */
 } mn_model_type;
 
 typedef enum mn_loss {
@@ -61,7 +62,8 @@ int mn_model_save(const mn_model *m, const char *path, mn_err *err);
 /* ---- description -------------------------------------------------------------------------- */
 
 mn_model_type mn_model_kind(const mn_model *m);
-const char *mn_model_type_name(const mn_model *m); /* "classifier", "fasttext" */
+const char *mn_model_type_name(const mn_model *m); /* "classifier", "fasttext", "tagger",
+                                                   * "langid", "keywords" */
 uint32_t mn_model_label_count(const mn_model *m);
 /* Label i without any "__label__" prefix; NUL-terminated; valid while the model lives. */
 const char *mn_model_label(const mn_model *m, uint32_t i);

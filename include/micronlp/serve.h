@@ -54,6 +54,13 @@ typedef struct mn_server_config {
     const char *admin_token;    /* bearer token for /v1/admin; NULL or "" = admin disabled */
     int log_requests;           /* 1: log every request; 0: at most log_rate lines per second */
     unsigned log_rate;          /* request log lines per second when log_requests is 0 */
+    /* Pipelines and jobs: the pipeline file (NULL = repo_dir/pipelines.yaml when it exists;
+     * "" = none), the job store URL (NULL = no /v1/jobs; see micronlp/store.h), job worker
+     * threads, and helper threads that run a text's independent steps in parallel. */
+    const char *pipelines_path;
+    const char *store_url;
+    int job_threads;
+    int pipeline_threads;
     /* Where log lines go (one line, no newline). NULL = stderr. Called from any thread. */
     void (*log_fn)(void *ctx, const char *line);
     void *log_ctx;

@@ -23,12 +23,15 @@
 
 /* X(name, one-line summary), in the order `micronlp --help` lists them. */
 #define MN_CLI_COMMANDS(X)                                                                         \
-    X(train, "train a model: classifier (default), tagger or langid")                                       \
+    X(train, "train a model: classifier (default), tagger, langid or keywords")                                       \
     X(eval, "measure a model on a labelled file (accuracy, P@k, R@k, F1, confusion)")             \
     X(predict, "label each line of a file or of standard input")                                  \
     X(info, "describe a model file: type, version, size, labels, metadata")                        \
     X(quantize, "shrink a classifier to 8-bit weights (optionally pruned)")                      \
-    X(serve, "serve models over HTTP (native, Hugging Face, Open Inference v2), hot swap")
+    X(serve, "serve models over HTTP (native, Hugging Face, Open Inference v2), hot swap")       \
+    X(route, "run a pipeline on texts: only the models each text needs; --explain says why")     \
+    X(submit, "send the texts of a file to a running server as jobs (results saved there)")     \
+    X(jobs, "list, show and export jobs and their results from a running server")
 
 #define MN__CLI_DECL(name, summary) int cmd_##name(int argc, char **argv);
 MN_CLI_COMMANDS(MN__CLI_DECL)
@@ -38,6 +41,7 @@ MN_CLI_COMMANDS(MN__CLI_DECL)
  * file, src/cli/cmd_train_<type>.c, with its own option table. */
 int cmd_train_tagger(int argc, char **argv);
 int cmd_train_langid(int argc, char **argv);
+int cmd_train_keywords(int argc, char **argv);
 
 /* `micronlp eval` / `predict` on a tagger model (cmd_eval_tagger.c, cmd_predict_tagger.c):
  * cmd_eval and cmd_predict hand over when cli_is_tagger_model() says the --model file (or
@@ -45,6 +49,12 @@ int cmd_train_langid(int argc, char **argv);
 int cli_is_tagger_model(int argc, char **argv);
 int cmd_eval_tagger(int argc, char **argv);
 int cmd_predict_tagger(int argc, char **argv);
+
+/* `micronlp predict` on a keywords model (cmd_predict_keywords.c): texts as arguments or lines,
+ * key phrases out. cli_is_keywords_model() looks at the header of the --model file (or the
+ * first argument ending in .mnlp). */
+int cli_is_keywords_model(int argc, char **argv);
+int cmd_predict_keywords(int argc, char **argv);
 
 /* Exit codes, listed in `micronlp --help`. */
 enum {
@@ -86,6 +96,10 @@ int cli_check_input(const char *what, const char *path, int allow_stdin);
  * Prints an error and returns -1, else 0. Called before training, so a long run never ends
  * in "cannot write". */
 int cli_check_output(const char *what, const char *path);
+
+/* The shipped models/ directory: ./models, else models/ beside or above this binary's
+ * directory. NULL when none is found; buf holds the path when it is not "models". */
+const char *cli_default_repo(char *buf, size_t cap);
 
 /* Size of a file in bytes, or -1. */
 long long cli_file_size(const char *path);

@@ -119,6 +119,8 @@ int cmd_predict(int argc, char **argv)
 {
     if (cli_is_tagger_model(argc, argv))
         return cmd_predict_tagger(argc, argv);
+    if (cli_is_keywords_model(argc, argv))
+        return cmd_predict_keywords(argc, argv);
     static char outbuf[1 << 16];
     predict_opts o = {.k = 1, .threshold = 0.0};
     char *pos[4];

@@ -41,6 +41,11 @@ typedef struct serve_opts {
     const char *admin_token_file;
     int log_requests;
     uint32_t log_rate;
+    const char *pipelines;
+    const char *store;
+    int no_store;
+    int job_threads;
+    int pipeline_threads;
 } serve_opts;
 
 #define F(field) offsetof(serve_opts, field)
@@ -75,17 +80,30 @@ static const opt_spec serve_specs[] = {
      "log every request (default: at most --log-rate lines per second)", 0},
     {"log-rate", NULL, OPT_U32, 0, 1000000, NULL, F(log_rate), "N",
      "request log lines per second without --log-requests", 0},
+    {"pipelines", NULL, OPT_STRING, 1, 0, NULL, F(pipelines), "FILE",
+     "pipeline file for /v1/analyze and jobs (default: REPO/pipelines.yaml if present)", 0},
+    {"store", NULL, OPT_STRING, 1, 0, NULL, F(store), "PATH",
+     "job store (SQLite file) for /v1/jobs; default micronlp.db when there are pipelines", 0},
+    {"no-store", NULL, OPT_BOOL, 1, 0, NULL, F(no_store), NULL, "no job store: no /v1/jobs", 0},
+    {"job-threads", NULL, OPT_INT, 1, 256, NULL, F(job_threads), "N",
+     "threads running submitted jobs", 0},
+    {"pipeline-threads", NULL, OPT_INT, 0, 256, NULL, F(pipeline_threads), "N",
+     "helper threads running a text's independent steps in parallel (0 = none)", 0},
     {0},
 };
 #undef F
 
 static const opt_command serve_cmd = {
     .name = "serve",
-    .usage = "[--repo DIR] [--models A,B] [--listen ADDR:PORT] [--threads N] [options]",
+    .usage = "[--repo DIR] [--models A,B] [--listen ADDR:PORT] [--pipelines FILE] [--store "
+             "PATH] [options]",
     .about = "Serves models over HTTP: native JSON (/v1/models/NAME:predict), Hugging Face "
              "shapes (/hf/models/NAME), Open Inference Protocol v2 (/v2/...), /metrics, "
-             "/healthz, /readyz, and /v1/admin with a bearer token. New versions dropped in "
-             "the repository are swapped in without failing a request. Stops on SIGTERM.",
+             "/healthz, /readyz, and /v1/admin with a bearer token. With a pipeline file: "
+             "/v1/analyze (each text through only the models it needs) and /v1/jobs (texts "
+             "accepted durably, run by job workers, results saved in the store). New versions "
+             "dropped in the repository are swapped in without failing a request. Stops on "
+             "SIGTERM, saving the jobs in hand.",
     .specs = serve_specs,
 };
 
@@ -96,7 +114,7 @@ static int is_dir(const char *p)
 }
 
 /* The shipped models/: in the current directory, else beside or above this binary's dir. */
-static const char *default_repo(char *buf, size_t cap)
+const char *cli_default_repo(char *buf, size_t cap)
 {
     if (is_dir("models"))
         return "models";
@@ -160,6 +178,8 @@ int cmd_serve(int argc, char **argv)
         .poll_seconds = cfg.poll_ms / 1000.0,
         .drain_seconds = 10,
         .log_rate = cfg.log_rate,
+        .job_threads = cfg.job_threads,
+        .pipeline_threads = cfg.pipeline_threads,
     };
     int npos = 0;
     int pr = opt_parse(&serve_cmd, &o, argc, argv, NULL, 0, &npos);
@@ -169,7 +189,7 @@ int cmd_serve(int argc, char **argv)
         return MN_EXIT_USAGE;
 
     char repo_buf[4200];
-    const char *repo = o.repo ? o.repo : default_repo(repo_buf, sizeof repo_buf);
+    const char *repo = o.repo ? o.repo : cli_default_repo(repo_buf, sizeof repo_buf);
     if (!repo)
         return opt_usage_error(&serve_cmd, "no --repo given and no models/ directory found");
     if (!is_dir(repo)) {
@@ -227,6 +247,22 @@ int cmd_serve(int argc, char **argv)
     cfg.admin_token = token;
     cfg.log_requests = o.log_requests;
     cfg.log_rate = o.log_rate;
+    cfg.job_threads = o.job_threads;
+    cfg.pipeline_threads = o.pipeline_threads;
+    char pipes_buf[4300];
+    cfg.pipelines_path = o.pipelines;
+    if (!o.pipelines) {
+        snprintf(pipes_buf, sizeof pipes_buf, "%s/pipelines.yaml", repo);
+        cfg.pipelines_path = access(pipes_buf, R_OK) == 0 ? pipes_buf : "";
+    } else if (cli_check_input("--pipelines", o.pipelines, 0) != 0) {
+        mn_free(names_copy);
+        mn_free(token);
+        return MN_EXIT_FAIL;
+    }
+    if (o.store && o.no_store)
+        return opt_usage_error(&serve_cmd, "--store and --no-store contradict each other");
+    cfg.store_url = o.no_store ? NULL : o.store ? o.store : *cfg.pipelines_path ? "micronlp.db"
+                                                                                : NULL;
 
     /* SIGTERM/SIGINT are taken by sigwait below; the server's threads inherit the mask. */
     sigset_t set;

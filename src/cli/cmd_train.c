@@ -44,7 +44,7 @@ typedef struct train_opts {
 #define F(field) offsetof(train_opts, field)
 static const opt_spec train_specs[] = {
     {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE",
-     "model type: classifier (this page), tagger or langid (see train --type T --help)", 0},
+     "model type: classifier (this page), tagger, langid or keywords (train --type T --help)", 0},
     {"input", NULL, OPT_STRING, 1, 0, NULL, F(input), "FILE",
      "training data: '__label__x text' lines or 'label<TAB>text'", OPT_REQUIRED},
     {"output", NULL, OPT_STRING, 1, 0, NULL, F(output), "FILE",
@@ -179,8 +179,10 @@ int cmd_train(int argc, char **argv)
         return cmd_train_tagger(argc, argv);
     if (strcmp(type, "langid") == 0)
         return cmd_train_langid(argc, argv);
+    if (strcmp(type, "keywords") == 0)
+        return cmd_train_keywords(argc, argv);
     if (strcmp(type, "classifier") != 0) {
-        cli_error("--type: unknown model type '%s' (classifier, tagger, langid)", type);
+        cli_error("--type: unknown model type '%s' (classifier, tagger, langid, keywords)", type);
         return MN_EXIT_USAGE;
     }
     train_opts o = {.verbose = 2};

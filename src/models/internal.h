@@ -83,6 +83,7 @@ size_t mn__topk(const float *probs, uint32_t n, int k, float threshold, mn_predi
 int mn__classifier_load(const struct mn_file *f, mn_model **out, mn_err *err);
 int mn__tagger_load(const struct mn_file *f, mn_model **out, mn_err *err);
 int mn__langid_load(const struct mn_file *f, mn_model **out, mn_err *err);
+int mn__keywords_load(const struct mn_file *f, mn_model **out, mn_err *err);
 int mn__fasttext_sniff(const void *head, size_t len);
 int mn__fasttext_open(const char *path, mn_model **out, mn_err *err);
 

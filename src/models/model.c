@@ -238,6 +238,11 @@ int mn_model_open(const char *path, mn_model **out, mn_err *err)
         if (rc)
             mn_err_prefix(err, "%s", path);
         return rc;
+    case MN_MODEL_KEYWORDS:
+        rc = mn__keywords_load(f, out, err);
+        if (rc)
+            mn_err_prefix(err, "%s", path);
+        return rc;
     default:
         rc = mn_err_set(err, MN_EUNSUPPORTED, "%s: model type %u is not known to this build",
                         path, mn_file_model_type(f));

@@ -12,6 +12,8 @@
  *   GET  /v2  /v2/health/live  /v2/health/ready
  *   GET  /v2/models/{name}[/versions/{v}][/ready]   POST .../infer
  *   POST /v1/admin/models/{name}/{load|unload|reload|default|workers}  /v1/admin/scan
+ *   GET  /v1/pipelines   POST /v1/analyze   POST|GET /v1/jobs   GET /v1/jobs/{id|summary}
+ *        (api_pipeline.c)
  *
  * Every failure is a negative code; handle_error() turns it into {"error": "..."} with the
  * status from the one table below (`status_table`). Handlers write JSON straight into the
@@ -194,10 +196,9 @@ static int find_mark(const mn__json *j, char *path, size_t cap, size_t *at)
     return 0;
 }
 
-static int bad_utf8(hctx *h, size_t bad_offset)
+static int bad_utf8(hctx *h, size_t len, size_t bad_offset)
 {
     const char *b = h->rq->body;
-    size_t len = h->rq->body_len;
     mn__buf *t = &h->w->tmp;
     mn__buf_reset(t);
     for (size_t i = 0; i < len;) {
@@ -223,16 +224,21 @@ static int bad_utf8(hctx *h, size_t bad_offset)
     return fail(h, MN_EUTF8, "invalid UTF-8 at byte %zu of the body", bad_offset);
 }
 
-static int parse_body(hctx *h)
+/* Parses the first len bytes of the body: all of it, except for a v2 binary request. */
+static int parse_json(hctx *h, size_t len)
 {
     size_t bad = 0;
-    int rc = mn__json_parse(&h->w->jarena, h->rq->body, h->rq->body_len, MAX_DEPTH, &h->body,
-                            &bad, &h->err);
+    int rc = mn__json_parse(&h->w->jarena, h->rq->body, len, MAX_DEPTH, &h->body, &bad, &h->err);
     if (rc == MN_EUTF8)
-        return bad_utf8(h, bad);
+        return bad_utf8(h, len, bad);
     if (rc == 0 && mn__json_type(h->body) != MN__J_OBJECT)
         return fail(h, MN__EJSONTYPE, "the body must be a JSON object");
     return rc;
+}
+
+static int parse_body(hctx *h)
+{
+    return parse_json(h, h->rq->body_len);
 }
 
 /* ---- models ------------------------------------------------------------------------------- */
@@ -255,16 +261,35 @@ static int resolve(hctx *h, const char *name, size_t nlen, const char *ver, size
     return 0;
 }
 
-/* Texts of a request: one string, or an array of strings. */
+/* Texts of a request: one string, an array of strings, or a v2 BYTES tensor in binary form
+ * (each element a 4-byte little-endian length, then its bytes; the framing is checked when the
+ * tensor is read, so text_at() can trust it). */
 typedef struct texts {
     const mn__json *one;   /* a single string value, or NULL */
     const mn__json *arr;   /* an array, or NULL */
+    const char *bin;       /* a binary BYTES tensor, or NULL; n is then set by its reader */
+    size_t bin_len;
+    size_t bin_i, bin_off; /* cursor: element bin_i starts at bin_off (texts go in order) */
     const char *field;     /* "text", "texts", "inputs", "inputs[0].data" for messages */
     size_t n;
 } texts;
 
-static const char *text_at(const texts *t, size_t i, size_t *len)
+static uint32_t le32(const char *p)
 {
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+
+static const char *text_at(texts *t, size_t i, size_t *len)
+{
+    if (t->bin) {
+        if (i < t->bin_i)
+            t->bin_i = t->bin_off = 0;
+        for (; t->bin_i < i; t->bin_i++)
+            t->bin_off += 4 + (size_t)le32(t->bin + t->bin_off);
+        *len = le32(t->bin + t->bin_off);
+        return t->bin + t->bin_off + 4;
+    }
     return mn__json_str(t->one ? t->one : mn__json_at(t->arr, i), len);
 }
 
@@ -272,7 +297,8 @@ static int check_texts(hctx *h, texts *t)
 {
     size_t max_texts = h->e->max_texts ? h->e->max_texts : h->s->cfg.max_texts;
     size_t max_bytes = h->e->max_text_bytes ? h->e->max_text_bytes : h->s->cfg.max_text_bytes;
-    t->n = t->one ? 1 : mn__json_len(t->arr);
+    if (!t->bin)
+        t->n = t->one ? 1 : mn__json_len(t->arr);
     if (t->n == 0)
         return fail(h, MN_EEMPTY, "%s: empty list", t->field);
     if (t->n > max_texts)
@@ -289,6 +315,9 @@ static int check_texts(hctx *h, texts *t)
                                  max_bytes)
                           : fail(h, MN_ETOOBIG, "%s[%zu]: %zu bytes, the limit is %zu", t->field,
                                  i, len, max_bytes);
+        size_t bad;
+        if (t->bin && mn_utf8_validate(s, len, &bad) != 0) /* JSON strings are checked by parsing */
+            return fail(h, MN_EUTF8, "%s[%zu]: invalid UTF-8 at byte %zu", t->field, i, bad);
     }
     return 0;
 }
@@ -309,7 +338,7 @@ static int enter(hctx *h)
 }
 
 /* Runs the model over every text: k answers each into w->preds, counts into w->counts. */
-static int run(hctx *h, const texts *t, int k, float threshold)
+static int run(hctx *h, texts *t, int k, float threshold)
 {
     mn__worker *w = h->w;
     size_t need = t->n * (size_t)k;
@@ -495,7 +524,7 @@ static int tag_one(hctx *h, const char *t, size_t len, int mode, int bio)
 }
 
 /* Tags every text of a request in the shape of mode. */
-static int tag_all(hctx *h, const texts *t, int mode)
+static int tag_all(hctx *h, texts *t, int mode)
 {
     int rc = enter(h);
     if (rc)
@@ -632,7 +661,67 @@ static int h_hf(hctx *h)
     return 0;
 }
 
-/* POST /v2/models/{name}[/versions/{v}]/infer: one BYTES input tensor of texts. */
+/* The v2 binary tensor data extension ("binary_tensor_data": tritonclient and the KServe SDK
+ * send inputs this way by default, and ask for binary outputs when they name none). With the
+ * Inference-Header-Content-Length header, the body is that many bytes of JSON followed by the
+ * tensors marked binary in it, in input order, as raw bytes:
+ *
+ *   {"inputs":[{"name":"text","datatype":"BYTES","shape":[2],      09 00 00 00 f r e e   c a s h
+ *     "parameters":{"binary_data_size":21}}]}                      04 00 00 00 h i ! !
+ *   |<------------- Inference-Header-Content-Length ------------->|<--- binary_data_size: 21 --->|
+ *
+ * A BYTES element is a 4-byte little-endian length and that many bytes; an FP32 element is 4
+ * bytes, little-endian IEEE 754. Outputs asked for with "parameters": {"binary_data": true}, or
+ * all outputs with the request's "parameters": {"binary_data_output": true} (an output's own
+ * "binary_data" overrides it), are answered the same way: the JSON gives their
+ * "binary_data_size" instead of "data", the raw tensors follow it in output order, and the
+ * response's Inference-Header-Content-Length header gives the JSON's length. */
+
+/* Checks the framing of a binary BYTES tensor of size bytes (all that follows the JSON: we take
+ * one input) and counts its elements into t. */
+static int read_bytes_tensor(hctx *h, const char *bin, size_t bin_len, size_t size, texts *t)
+{
+    if (size != bin_len)
+        return fail(h, MN_EINVAL, "inputs[0].parameters.binary_data_size is %zu but %zu bytes "
+                    "follow the JSON header", size, bin_len);
+    size_t n = 0;
+    for (size_t off = 0; off < size; n++) {
+        if (size - off < 4)
+            return fail(h, MN_EINVAL, "inputs[0]: binary element %zu has %zu bytes, less than "
+                        "its 4-byte length", n, size - off);
+        uint32_t len = le32(bin + off);
+        if (len > size - off - 4)
+            return fail(h, MN_EINVAL, "inputs[0]: binary element %zu: length %lu runs past the "
+                        "tensor's end", n, (unsigned long)len);
+        off += 4 + (size_t)len;
+    }
+    t->bin = bin;
+    t->bin_len = size;
+    t->n = n;
+    return 0;
+}
+
+static void put_le32(mn__buf *b, uint32_t v)
+{
+    char c[4] = {(char)(v & 0xff), (char)(v >> 8 & 0xff), (char)(v >> 16 & 0xff),
+                 (char)(v >> 24 & 0xff)};
+    mn__buf_put(b, c, 4);
+}
+
+/* Reads an optional boolean parameter; absent or null leaves *out. */
+static int opt_bool(hctx *h, const mn__json *obj, const char *key, const char *where, int *out)
+{
+    mn__json *j = mn__json_get(obj, key);
+    if (!j || mn__json_type(j) == MN__J_NULL)
+        return 0;
+    if (mn__json_type(j) != MN__J_BOOL)
+        return fail(h, MN__EJSONTYPE, "%s%s: expected true or false", where, key);
+    *out = mn__json_bool(j);
+    return 0;
+}
+
+/* POST /v2/models/{name}[/versions/{v}]/infer: one BYTES input tensor of texts, in JSON or
+ * binary (above); outputs "label" (BYTES) and "score" (FP32), [texts, k] each. */
 static int h_v2_infer(hctx *h)
 {
     int rc;
@@ -640,7 +729,20 @@ static int h_v2_infer(hctx *h)
         return fail(h, MN_EUNSUPPORTED, "model '%s' is a tagger: v2 infer serves classifiers; "
                     "use /v1/models/%s:predict or /hf/models/%s", h->e->name, h->e->name,
                     h->e->name);
-    if ((rc = parse_body(h)) != 0)
+    size_t json_len = h->rq->body_len, bin_len = 0;
+    const char *bin = NULL, *hl = h->rq->infer_header_len;
+    if (hl) {
+        char *end;
+        unsigned long long n = strtoull(hl, &end, 10);
+        if (!(*hl >= '0' && *hl <= '9') || *end || n > h->rq->body_len)
+            return fail(h, MN_EINVAL, "Inference-Header-Content-Length: expected the length of "
+                        "the JSON at the start of the body (0 to %zu), got '%.32s'",
+                        h->rq->body_len, hl);
+        json_len = (size_t)n;
+        bin = h->rq->body + json_len;
+        bin_len = h->rq->body_len - json_len;
+    }
+    if ((rc = parse_json(h, json_len)) != 0)
         return rc;
     mn__json *inputs = mn__json_get(h->body, "inputs");
     if (!inputs || mn__json_type(inputs) != MN__J_ARRAY || mn__json_len(inputs) == 0)
@@ -666,38 +768,71 @@ static int h_v2_infer(hctx *h)
             return fail(h, MN__EJSONTYPE, "inputs[0].shape[%zu]: expected an integer >= 0", i);
         elems *= mn__json_num(d);
     }
+    texts t = {.field = "inputs[0].data"};
     mn__json *data = mn__json_get(in, "data");
-    if (!data || mn__json_type(data) != MN__J_ARRAY)
-        return fail(h, MN__EJSONTYPE, "inputs[0].data: expected an array of strings");
-    /* Row-major nested data ([[...]]) of one row is accepted as its flat content. */
-    if (mn__json_len(data) == 1 && mn__json_type(mn__json_at(data, 0)) == MN__J_ARRAY)
-        data = mn__json_at(data, 0);
-    texts t = {.arr = data, .field = "inputs[0].data"};
-    if ((double)mn__json_len(data) != elems)
-        return fail(h, MN_EINVAL, "inputs[0]: shape has %.0f elements but data has %zu", elems,
-                    mn__json_len(data));
+    mn__json *bsize = mn__json_get(mn__json_get(in, "parameters"), "binary_data_size");
+    if (bsize && mn__json_type(bsize) != MN__J_NULL) {
+        if (!mn__json_is_int(bsize) || mn__json_num(bsize) < 0)
+            return fail(h, MN__EJSONTYPE, "inputs[0].parameters.binary_data_size: expected an "
+                        "integer >= 0");
+        if (data)
+            return fail(h, MN_EINVAL, "inputs[0]: give \"data\" or binary data "
+                        "(parameters.binary_data_size), not both");
+        if (!bin)
+            return fail(h, MN_EINVAL, "inputs[0]: binary data needs the "
+                        "Inference-Header-Content-Length header");
+        if ((rc = read_bytes_tensor(h, bin, bin_len, (size_t)mn__json_num(bsize), &t)) != 0)
+            return rc;
+        t.field = "inputs[0]";
+        if ((double)t.n != elems)
+            return fail(h, MN_EINVAL, "inputs[0]: shape has %.0f elements but the binary data "
+                        "has %zu", elems, t.n);
+    } else {
+        if (!data || mn__json_type(data) != MN__J_ARRAY)
+            return fail(h, MN__EJSONTYPE, "inputs[0].data: expected an array of strings");
+        if (bin_len > 0)
+            return fail(h, MN_EINVAL, "%zu bytes follow the JSON header but no input has "
+                        "parameters.binary_data_size", bin_len);
+        /* Row-major nested data ([[...]]) of one row is accepted as its flat content. */
+        if (mn__json_len(data) == 1 && mn__json_type(mn__json_at(data, 0)) == MN__J_ARRAY)
+            data = mn__json_at(data, 0);
+        t.arr = data;
+        if ((double)mn__json_len(data) != elems)
+            return fail(h, MN_EINVAL, "inputs[0]: shape has %.0f elements but data has %zu",
+                        elems, mn__json_len(data));
+    }
     long k = 1;
+    int bin_default = 0;
     mn__json *params = mn__json_get(h->body, "parameters");
-    if ((rc = opt_int(h, params, "top_k", 1, 1000000, &k)) != 0 || (rc = check_texts(h, &t)))
+    if ((rc = opt_int(h, params, "top_k", 1, 1000000, &k)) != 0 ||
+        (rc = opt_bool(h, params, "binary_data_output", "parameters.", &bin_default)) != 0 ||
+        (rc = check_texts(h, &t)))
         return rc;
-    int want_label = 1, want_score = 1;
+    /* want[o]: output o (0 label, 1 score) is sent; binary[o]: as raw bytes. */
+    int want[2] = {1, 1}, binary[2] = {bin_default, bin_default};
     mn__json *outs = mn__json_get(h->body, "outputs");
     if (outs && mn__json_type(outs) == MN__J_ARRAY && mn__json_len(outs) > 0) {
-        want_label = want_score = 0;
+        want[0] = want[1] = 0;
         for (size_t i = 0; i < mn__json_len(outs); i++) {
-            const char *on = mn__json_str(mn__json_get(mn__json_at(outs, i), "name"), &len);
-            if (on && strcmp(on, "label") == 0)
-                want_label = 1;
-            else if (on && strcmp(on, "score") == 0)
-                want_score = 1;
-            else
+            mn__json *out = mn__json_at(outs, i);
+            const char *on = mn__json_str(mn__json_get(out, "name"), &len);
+            int o = on && strcmp(on, "label") == 0 ? 0 : on && strcmp(on, "score") == 0 ? 1 : -1;
+            if (o < 0)
                 return fail(h, MN_EINVAL, "outputs[%zu]: unknown output (this model has "
                             "\"label\" and \"score\")", i);
+            mn__json *op = mn__json_get(out, "parameters");
+            if (mn__json_get(op, "classification"))
+                return fail(h, MN_EUNSUPPORTED, "outputs[%zu]: the classification extension "
+                            "is not supported: use top_k and the label output", i);
+            want[o] = 1;
+            if ((rc = opt_bool(h, op, "binary_data", "outputs[].parameters.", &binary[o])) != 0)
+                return rc;
         }
     }
     int kk = clamp_k(h->v, k);
     if ((rc = run(h, &t, kk, 0.0f)) != 0)
         return rc;
+    const mn_model *m = h->v->model;
     mn__buf *b = &h->w->out;
     mn__buf_reset(b);
     mn__buf_puts(b, "{\"model_name\":");
@@ -710,13 +845,22 @@ static int h_v2_infer(hctx *h)
         mn__buf_json_str(b, id, len);
     }
     mn__buf_puts(b, ",\"outputs\":[");
+    int first = 1;
     for (int o = 0; o < 2; o++) {
-        if ((o == 0 && !want_label) || (o == 1 && !want_score))
+        if (!want[o])
             continue;
-        if (o == 1 && want_label)
-            mn__buf_put(b, ",", 1);
-        mn__buf_printf(b, "{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":[%zu,%d],\"data\":[",
-                       o ? "score" : "label", o ? "FP32" : "BYTES", t.n, kk);
+        mn__buf_printf(b, "%s{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":[%zu,%d]",
+                       first ? "" : ",", o ? "score" : "label", o ? "FP32" : "BYTES", t.n, kk);
+        first = 0;
+        if (binary[o]) {
+            size_t size = t.n * (size_t)kk * 4; /* FP32, or the BYTES length prefixes */
+            for (size_t i = 0; o == 0 && i < t.n; i++)
+                for (size_t j = 0; j < h->w->counts[i]; j++)
+                    size += strlen(mn_model_label(m, h->w->preds[i * (size_t)kk + j].label));
+            mn__buf_printf(b, ",\"parameters\":{\"binary_data_size\":%zu}}", size);
+            continue;
+        }
+        mn__buf_puts(b, ",\"data\":[");
         for (size_t i = 0; i < t.n; i++) {
             const mn_prediction *p = h->w->preds + i * (size_t)kk;
             for (int j = 0; j < kk; j++) {
@@ -724,7 +868,7 @@ static int h_v2_infer(hctx *h)
                     mn__buf_put(b, ",", 1);
                 int have = (size_t)j < h->w->counts[i];
                 if (o == 0) {
-                    const char *l = have ? mn_model_label(h->v->model, p[j].label) : "";
+                    const char *l = have ? mn_model_label(m, p[j].label) : "";
                     mn__buf_json_str(b, l, strlen(l));
                 } else {
                     mn__buf_json_num(b, have ? p[j].prob : 0.0);
@@ -734,7 +878,32 @@ static int h_v2_infer(hctx *h)
         mn__buf_puts(b, "]}");
     }
     mn__buf_puts(b, "]}");
+    size_t header_bytes = b->len;
+    for (int o = 0; o < 2; o++) {
+        if (!want[o] || !binary[o])
+            continue;
+        for (size_t i = 0; i < t.n; i++) {
+            const mn_prediction *p = h->w->preds + i * (size_t)kk;
+            for (int j = 0; j < kk; j++) {
+                int have = (size_t)j < h->w->counts[i];
+                if (o == 0) {
+                    const char *l = have ? mn_model_label(m, p[j].label) : "";
+                    put_le32(b, (uint32_t)strlen(l));
+                    mn__buf_puts(b, l);
+                } else {
+                    float f = have ? p[j].prob : 0.0f;
+                    uint32_t u;
+                    memcpy(&u, &f, sizeof u);
+                    put_le32(b, u);
+                }
+            }
+        }
+    }
     ok_json(h);
+    if ((want[0] && binary[0]) || (want[1] && binary[1])) {
+        h->rs->infer_header_bytes = header_bytes;
+        h->rs->content_type = "application/octet-stream";
+    }
     return 0;
 }
 
@@ -1084,7 +1253,7 @@ static int route(hctx *h)
         REQUIRE(h, "GET");
         mn__buf_reset(&h->w->out);
         mn__buf_puts(&h->w->out, "{\"name\":\"micronlp\",\"version\":\"" MN_VERSION
-                                 "\",\"extensions\":[]}");
+                                 "\",\"extensions\":[\"binary_tensor_data\"]}");
         ok_json(h);
         return 0;
     }
@@ -1121,6 +1290,49 @@ static int route(hctx *h)
         if (!slash || slash == m)
             return fail(h, MN_ENOTFOUND, "no such path: %s", path);
         return h_admin(h, m, (size_t)(slash - m), slash + 1);
+    }
+    if (strcmp(path, "/v1/pipelines") == 0) {
+        REQUIRE(h, "GET");
+        int rc = mn__api_pipelines(h->s, &h->w->out, &h->err);
+        if (rc == 0)
+            ok_json(h);
+        return rc;
+    }
+    if (strcmp(path, "/v1/analyze") == 0) {
+        REQUIRE(h, "POST");
+        int rc = parse_body(h);
+        if (rc == 0)
+            rc = mn__api_analyze(h->s, h->w, h->body, &h->w->out, &h->err);
+        if (rc == 0)
+            ok_json(h);
+        return rc;
+    }
+    if (strcmp(path, "/v1/jobs") == 0) {
+        int rc;
+        if (strcmp(h->rq->method, "POST") == 0) {
+            if ((rc = parse_body(h)) == 0 &&
+                (rc = mn__api_jobs_submit(h->s, h->body, &h->w->out, &h->err)) == 0) {
+                ok_json(h);
+                h->rs->status = 202;
+            }
+            return rc;
+        }
+        if (!method_is(h, "GET", "GET, POST"))
+            return fail(h, MN__EMETHOD, "method %s not allowed here; use GET or POST",
+                        h->rq->method);
+        const char *type = "application/json";
+        if ((rc = mn__api_jobs_list(h->s, h->rq, &h->w->out, &type, &h->err)) == 0) {
+            ok_json(h);
+            h->rs->content_type = type;
+        }
+        return rc;
+    }
+    if ((p = after(path, "/v1/jobs/")) != NULL) {
+        REQUIRE(h, "GET");
+        int rc = mn__api_job_get(h->s, p, &h->w->out, &h->err);
+        if (rc == 0)
+            ok_json(h);
+        return rc;
     }
     return fail(h, MN_ENOTFOUND, "no such path: %s", path);
 }

@@ -49,6 +49,13 @@ typedef struct conn {
     uint64_t started_ns;
 } conn;
 
+
+/* A decoded query-string argument of the request on connection c (handlers ask by name). */
+static const char *query_arg(const void *c, const char *key)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)c, MHD_GET_ARGUMENT_KIND, key);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -108,6 +115,11 @@ static enum MHD_Result send_response(mn_server *s, struct MHD_Connection *c,
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
     if (rs->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (rs->infer_header_bytes) {
+        char v[24];
+        snprintf(v, sizeof v, "%zu", rs->infer_header_bytes);
+        MHD_add_response_header(r, "Inference-Header-Content-Length", v);
+    }
     if (atomic_load(&s->draining))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rs->status, r);
@@ -204,9 +216,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .path = url,
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_AUTHORIZATION),
+        .infer_header_len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                        "Inference-Header-Content-Length"),
         .body = k->body.ptr ? k->body.ptr : "",
         .body_len = k->body.len,
         .started_ns = k->started_ns,
+        .get_arg = query_arg,
+        .conn = c,
     };
     mn__response rs = {0};
     mn__serve_handle(s, w, &rq, &rs);

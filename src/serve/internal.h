@@ -33,8 +33,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/buf.h"
+#include "micronlp/jobs.h"
 #include "micronlp/models.h"
+#include "micronlp/pipeline.h"
 #include "micronlp/serve.h"
+#include "micronlp/store.h"
 
 /* ---- serve's own error codes -------------------------------------------------------------- */
 
@@ -57,30 +61,7 @@ enum {
     MN__SERVE_ERR_END
 };
 
-/* ---- byte buffer and JSON writer (json.c) -------------------------------------------------- */
-
-/* A grow-only buffer reused across requests. After a failed allocation `oom` is set and
- * further writes are dropped, so writers need not check every call. */
-typedef struct mn__buf {
-    char *ptr;
-    size_t len, cap;
-    int oom;
-} mn__buf;
-
-void mn__buf_reset(mn__buf *b);
-void mn__buf_free(mn__buf *b);
-int mn__buf_reserve(mn__buf *b, size_t extra_bytes);
-void mn__buf_put(mn__buf *b, const char *s, size_t len);
-void mn__buf_puts(mn__buf *b, const char *s);
-void mn__buf_printf(mn__buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-/* A JSON string with quotes; s must be valid UTF-8. */
-void mn__buf_json_str(mn__buf *b, const char *s, size_t len);
-/* A JSON number with up to 6 significant digits; NaN and infinities become null. */
-void mn__buf_json_num(mn__buf *b, double v);
+/* ---- byte buffer and JSON writer: core/buf.h ------------------------------------------- */
 
 /* ---- JSON reader (json.c) ------------------------------------------------------------------ */
 
@@ -144,10 +125,13 @@ void mn__stats_record(mn__stats *st, int status, uint64_t elapsed_ns);
 
 /* ---- repository (repo.c) ------------------------------------------------------------------- */
 
+struct mn__entry;
+
 /* One loaded model version: immutable after load, shared, reference-counted. */
 typedef struct mn__version {
     atomic_int refs;
     mn_model *model;
+    struct mn__entry *entry; /* the served name it belongs to (entries outlive versions) */
     long vnum;            /* the version directory's number (1 for a flat NAME.mnlp) */
     char version[24];     /* vnum as text */
     char path[PATH_MAX];  /* the model file */
@@ -227,6 +211,7 @@ typedef struct mn__worker {
     size_t tags_cap;
     mn_entity *ents;      /* entities of one text */
     size_t ents_cap;
+    mn_route *route;      /* pipeline runs (/v1/analyze), created on first use */
 } mn__worker;
 
 int mn__worker_new(mn__worker **out);
@@ -243,6 +228,12 @@ typedef struct mn__request {
     const char *body;
     size_t body_len;
     uint64_t started_ns;       /* monotonic time the request began arriving */
+    /* The Inference-Header-Content-Length header (v2 binary tensor data: the body is that many
+     * bytes of JSON, then raw tensors), or NULL. */
+    const char *infer_header_len;
+    /* A query-string argument (decoded), or NULL; get_arg may be NULL (no arguments). */
+    const char *(*get_arg)(const void *conn, const char *key);
+    const void *conn;
 } mn__request;
 
 typedef struct mn__response {
@@ -253,6 +244,8 @@ typedef struct mn__response {
     unsigned retry_after_s; /* > 0: a Retry-After header */
     const char *allow;      /* 405: the Allow header */
     int www_authenticate;   /* 401: a WWW-Authenticate: Bearer header */
+    size_t infer_header_bytes; /* > 0: an Inference-Header-Content-Length header (v2 binary
+                                  outputs: the body's first infer_header_bytes are JSON) */
     char model[MN__NAME_MAX]; /* for the log line; "" if none */
     char version[24];
     size_t texts;
@@ -299,7 +292,31 @@ struct mn_server {
     atomic_llong log_window; /* second of the current request-log window */
     atomic_uint log_count;
     atomic_uint log_dropped;
+    /* pipelines and jobs (pipeline_host.c, api_pipeline.c) */
+    char *pipelines_copy, *store_copy;
+    mn_model_host host;     /* the pipelines' view of the repository */
+    mn_pipelines *pipelines; /* NULL: no pipeline file */
+    mn_runner *runner;
+    mn_store *store;        /* NULL: no job store */
+    mn_jobs *jobs;
 };
+
+/* ---- pipelines and jobs -------------------------------------------------------------------- */
+
+/* Loads the pipeline file, opens the job store (server creation). */
+int mn__pipelines_init(mn_server *s, mn_err *err);
+int mn__jobs_start(mn_server *s, mn_err *err);
+void mn__jobs_stop(mn_server *s);
+void mn__pipelines_free(mn_server *s);
+/* The APIs. Each writes its JSON (or CSV / JSON lines) answer into out and returns 0, or an
+ * error code with err's message. *status gets 200 or 202; *content_type the body's type. */
+int mn__api_analyze(mn_server *s, mn__worker *w, const mn__json *body, mn__buf *out,
+                    mn_err *err);
+int mn__api_jobs_submit(mn_server *s, const mn__json *body, mn__buf *out, mn_err *err);
+int mn__api_job_get(mn_server *s, const char *id, mn__buf *out, mn_err *err);
+int mn__api_jobs_list(mn_server *s, const mn__request *rq, mn__buf *out,
+                      const char **content_type, mn_err *err);
+int mn__api_pipelines(mn_server *s, mn__buf *out, mn_err *err);
 
 uint64_t mn__now_ns(void);
 /* One log line: "<RFC3339 time> <level> serve <key=value ...>". */

@@ -32,6 +32,7 @@ void mn_server_config_init(mn_server_config *cfg)
         .queue_depth = 64,
         .poll_ms = 2000,
         .log_rate = 10,
+        .job_threads = 1,
     };
 }
 
@@ -97,6 +98,7 @@ void mn__worker_free(mn__worker *w)
 {
     if (!w)
         return;
+    mn_route_free(w->route);
     mn_scratch_free(w->scratch);
     mn__buf_free(&w->out);
     mn__buf_free(&w->tmp);
@@ -176,6 +178,11 @@ int mn_server_new(const mn_server_config *cfg, mn_server **out, mn_err *err)
             mn__log(s, "warn", "event=missing model=%s repo=%s", s->model_names[i],
                     s->cfg.repo_dir);
     mn__log(s, "info", "event=repo repo=%s models=%d", s->cfg.repo_dir, serving);
+    int rc = mn__pipelines_init(s, err);
+    if (rc != 0) {
+        mn_server_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 oom:
@@ -212,6 +219,11 @@ int mn_server_start(mn_server *s, mn_err *err)
     int rc = mn__http_start(s, &s->http, err);
     if (rc != 0)
         return rc;
+    if ((rc = mn__jobs_start(s, err)) != 0) {
+        mn__http_stop(s->http);
+        s->http = NULL;
+        return rc;
+    }
     if (s->cfg.poll_ms > 0) {
         if (pthread_create(&s->poller, NULL, poll_main, s) == 0)
             s->poller_started = 1;
@@ -255,6 +267,7 @@ int mn_server_stop(mn_server *s, unsigned drain_ms)
     mn__log(s, "info", "event=stop drained=%s in_flight=%d", left ? "no" : "yes", left);
     mn__http_stop(s->http);
     s->http = NULL;
+    mn__jobs_stop(s); /* each job worker saves the batch in hand first */
     return left;
 }
 
@@ -267,6 +280,7 @@ void mn_server_free(mn_server *s)
         s->http = NULL;
     }
     stop_poller(s);
+    mn__pipelines_free(s);
     mn__repo_free(s);
     if (s->have_key) {
         /* The calling thread's worker (if it answered requests itself) goes too. */

@@ -199,6 +199,194 @@ TEST(predict_hf_and_v2)
     ASSERT_EQ(call("POST", "/v2/models/topic/versions/9/infer", "{}"), 404);
 }
 
+/* ---- v2 binary tensor data ----------------------------------------------------------------- */
+
+/* A request with an Inference-Header-Content-Length header (hdr, or NULL) and a raw body. */
+static int call_raw(const char *path, const char *body, size_t len, const char *hdr)
+{
+    memset(&rs, 0, sizeof rs);
+    mn__request rq = {
+        .method = "POST",
+        .path = path,
+        .body = body,
+        .body_len = len,
+        .started_ns = mn__now_ns(),
+        .infer_header_len = hdr,
+    };
+    mn__serve_handle(srv, wk, &rq, &rs);
+    return rs.status;
+}
+
+/* json, then each text as a BYTES element (4-byte little-endian length, bytes) into out;
+ * returns the body's length and puts the JSON's length, as text, in hdr. */
+static size_t bin_body(char *out, size_t cap, char hdr[24], const char *json,
+                       const char *const *texts, size_t n)
+{
+    size_t o = strlen(json);
+    memcpy(out, json, o);
+    snprintf(hdr, 24, "%zu", o);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(texts[i]);
+        if (o + 4 + l > cap)
+            abort();
+        out[o++] = (char)(l & 0xff);
+        out[o++] = (char)(l >> 8 & 0xff);
+        out[o++] = (char)(l >> 16 & 0xff);
+        out[o++] = (char)(l >> 24 & 0xff);
+        memcpy(out + o, texts[i], l);
+        o += l;
+    }
+    return o;
+}
+
+static uint32_t rd32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+
+TEST(v2_binary_tensors)
+{
+    static const char *const two[] = {"goal team", "bread soup"};
+    char body[1024], hdr[24];
+    size_t n;
+    const char *P = "/v2/models/topic/infer";
+
+    ASSERT_EQ(call("GET", "/v2", NULL), 200);
+    ASSERT(has("\"extensions\":[\"binary_tensor_data\"]"));
+
+    /* binary input (21 bytes: 4 + 9 + 4 + 10 = 27), JSON output */
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":27}}]}", two, 2);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 200);
+    ASSERT_EQ(rs.infer_header_bytes, 0);
+    ASSERT_STREQ(rs.content_type, "application/json");
+    ASSERT(has("\"shape\":[2,1],\"data\":[\"sport\",\"food\"]}"));
+
+    /* all outputs binary: JSON header, then label (BYTES) and score (FP32) in output order */
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":27}}],"
+                 "\"parameters\":{\"binary_data_output\":true}}", two, 2);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 200);
+    ASSERT_STREQ(rs.content_type, "application/octet-stream");
+    size_t hb = rs.infer_header_bytes;
+    ASSERT(hb > 0 && hb < rs.body_len);
+    ASSERT_EQ(rs.body[hb - 1], '}');
+    ASSERT(has("{\"name\":\"label\",\"datatype\":\"BYTES\",\"shape\":[2,1],"
+               "\"parameters\":{\"binary_data_size\":17}}")); /* 4 + "sport" + 4 + "food" */
+    ASSERT(has("{\"name\":\"score\",\"datatype\":\"FP32\",\"shape\":[2,1],"
+               "\"parameters\":{\"binary_data_size\":8}}"));
+    ASSERT_EQ(rs.body_len - hb, 17 + 8);
+    const char *b = rs.body + hb;
+    ASSERT_EQ(rd32(b), 5);
+    ASSERT_MEMEQ(b + 4, 5, "sport");
+    ASSERT_EQ(rd32(b + 9), 4);
+    ASSERT_MEMEQ(b + 13, 4, "food");
+    for (int i = 0; i < 2; i++) {
+        uint32_t u = rd32(b + 17 + 4 * i);
+        float f;
+        memcpy(&f, &u, sizeof f);
+        ASSERT(f > 0.0f && f <= 1.0f);
+    }
+
+    /* an output's own binary_data overrides binary_data_output; JSON input, top_k 2 */
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"data\":[\"goal\"]}],\"parameters\":{\"binary_data_output\":true,\"top_k\":2},"
+                   "\"outputs\":[{\"name\":\"label\",\"parameters\":{\"binary_data\":false}},"
+                   "{\"name\":\"score\"}]}"),
+              200);
+    ASSERT(has("\"shape\":[1,2],\"data\":[\"sport\","));
+    ASSERT(has("{\"name\":\"score\",\"datatype\":\"FP32\",\"shape\":[1,2],"
+               "\"parameters\":{\"binary_data_size\":8}}]}"));
+    ASSERT_EQ(rs.body_len - rs.infer_header_bytes, 8);
+
+    /* only the label, binary */
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"data\":[\"goal\"]}],\"outputs\":[{\"name\":\"label\","
+                   "\"parameters\":{\"binary_data\":true}}]}"),
+              200);
+    ASSERT(has("\"parameters\":{\"binary_data_size\":9}}]}"));
+    ASSERT_EQ(rs.body_len - rs.infer_header_bytes, 4 + 5);
+
+    /* bad binary requests: 4xx with a message, never a crash or an over-read */
+    static const char *const invalid[] = {"goal", "\xff\xfe"};
+    static const char *const long_text[] = {
+        "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    static const char *const none[] = {NULL};
+    const char *json27 = "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                         "\"parameters\":{\"binary_data_size\":27}}]}";
+    n = bin_body(body, sizeof body, hdr, json27, two, 2);
+    ASSERT_EQ(call_raw(P, body, n, "99999"), 400);
+    ASSERT(has("Inference-Header-Content-Length"));
+    ASSERT_EQ(call_raw(P, body, n, "12x"), 400);
+    ASSERT_EQ(call_raw(P, body, n, "-5"), 400);
+    ASSERT_EQ(call_raw(P, body, n - 1, hdr), 400); /* one byte short */
+    ASSERT(has("binary_data_size is 27 but 26 bytes"));
+    ASSERT_EQ(call_raw(P, body, n, NULL), 400);    /* no header: the bytes are not JSON */
+    ASSERT_EQ(call_raw(P, body, n, "0"), 400);     /* empty JSON */
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":30}}]}", two, 2);
+    memcpy(body + n, "\x07\x00\x00", 3); /* a third element cut inside its length */
+    ASSERT_EQ(call_raw(P, body, n + 3, hdr), 400);
+    ASSERT(has("binary element 2 has 3 bytes"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":13}}]}", two, 1);
+    body[atoi(hdr)] = 100; /* the element's length: 100, past the 9 bytes there */
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400);
+    ASSERT(has("runs past the tensor's end"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[3],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":27}}]}", two, 2);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400);
+    ASSERT(has("shape has 3 elements but the binary data has 2"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":14}}]}", invalid, 2);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400);
+    ASSERT(has("inputs[0][1]: invalid UTF-8 at byte 0"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":74}}]}", long_text, 1);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 413);
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[0],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":0}}]}", none, 0);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 422); /* no texts */
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"parameters\":{\"binary_data_size\":5}}]}"),
+              400); /* binary data without the header */
+    ASSERT(has("needs the Inference-Header-Content-Length header"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                 "\"data\":[\"goal\"],\"parameters\":{\"binary_data_size\":13}}]}", two, 1);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400); /* data and binary data */
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                 "\"data\":[\"goal\"]}]}", two, 1);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400); /* bytes after the JSON that nothing claims */
+    ASSERT(has("no input has parameters.binary_data_size"));
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"parameters\":{\"binary_data_size\":\"5\"}}]}"),
+              422);
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"data\":[\"goal\"]}],\"parameters\":{\"binary_data_output\":1}}"),
+              422);
+    ASSERT_EQ(call("POST", P,
+                   "{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+                   "\"data\":[\"goal\"]}],\"outputs\":[{\"name\":\"label\","
+                   "\"parameters\":{\"classification\":2}}]}"),
+              501);
+}
+
 TEST(models_listing)
 {
     ASSERT_EQ(call("GET", "/v1/models", NULL), 200);
@@ -450,6 +638,7 @@ static void run_all(void)
 {
     static const mn_test_case cases[] = {
         TEST_ENTRY(health) TEST_ENTRY(predict_native) TEST_ENTRY(predict_hf_and_v2)
+        TEST_ENTRY(v2_binary_tensors)
         TEST_ENTRY(models_listing) TEST_ENTRY(bad_requests) TEST_ENTRY(steady_state_allocates_nothing)
         TEST_ENTRY(status_table)
         TEST_ENTRY(overload_429) TEST_ENTRY(admin) TEST_ENTRY(hot_swap_and_corrupt_version)

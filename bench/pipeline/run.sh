@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Router and jobs benchmark, with the shipped models and models/pipelines.yaml:
+#
+#   bash bench/pipeline/run.sh [--bin-dir DIR] [--rounds N]
+#
+#   --bin-dir DIR  a Release build directory with micronlp and bench_pipeline (default: build
+#                  into build-bench-pipeline/)
+#   --rounds N     timed passes over the corpus per pipeline (default 3; the best is kept)
+#
+# 1. In process (bench_pipeline.c): the mixed corpus (bench/pipeline/corpus.py: UDHR sentences
+#    in many languages, e-mails, film reviews, tweets) through the routed `default` pipeline
+#    (language first, the English models only for English) and through `everything` (every
+#    model on every text): texts/s of each, the ratio, the routing overhead per text (run time
+#    minus model time), and a check that every step that ran in both gave the same answer.
+# 2. Jobs end to end: `micronlp serve` with a SQLite store; the corpus is submitted with
+#    `micronlp submit` and the time until every result is saved is measured (results/s).
+# 3. /v1/analyze latency under load from hey (one text per request, 4 connections).
+# Writes bench/out/pipeline.md. Needs python3, npm (data), hey and curl (bash scripts/deps.sh
+# bench). One job at a time on the machine: the figures are whole-machine throughput.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+die() { echo "bench/pipeline: $*" >&2; exit 1; }
+
+bdir=
+rounds=3
+while [ $# -gt 0 ]; do
+    case $1 in
+    --bin-dir) bdir=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    -h | --help) sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1" ;;
+    esac
+done
+if [ -z "$bdir" ]; then
+    bdir=build-bench-pipeline
+    cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+    ninja -C "$bdir" micronlp-cli micronlp_pipeline >/dev/null
+fi
+out=bench/out/pipeline
+mkdir -p "$out"
+cc -O2 -Iinclude bench/pipeline/bench_pipeline.c "$bdir/libmicronlp_pipeline.a" \
+    "$bdir/libmicronlp.a" $(pkg-config --libs yaml-0.1 libutf8proc libxxhash) -lpthread -lm \
+    -o "$out/bench_pipeline"
+
+# ---- data: the held-out splits of the default models' data --------------------------------
+PY=python3
+fetch() { scripts/fetch-data.sh "$1"; }
+# shellcheck source=scripts/models/recipes.sh
+. scripts/models/recipes.sh
+for m in spam sentiment toxicity; do
+    [ -s "data/models/$m/test.txt" ] || models_data "$m"
+done
+[ -s data/lang/test-sentences.txt ] || python3 scripts/data/udhr.py "$(fetch udhr)" data/lang
+python3 bench/pipeline/corpus.py "$out/mixed.txt" | tee "$out/corpus.txt"
+
+load() { uptime | sed 's/.*load average: //'; }
+{
+    echo "## Router: routed pipeline vs every model on every text"
+    echo
+    echo "Machine: $(nproc) cores; load average before: $(load). Corpus: $(cat "$out/corpus.txt") (bench/pipeline/corpus.py)."
+    echo
+    "$out/bench_pipeline" models models/pipelines.yaml "$out/mixed.txt" default everything "$rounds"
+    echo
+} | tee "$out/router.md"
+
+# ---- jobs end to end -----------------------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+U=http://127.0.0.1:$port
+rm -f "$out/jobs.db" "$out/jobs.db-wal" "$out/jobs.db-shm"
+"$bdir/micronlp" serve --repo models --store "$out/jobs.db" --listen "127.0.0.1:$port" \
+    --threads 2 --job-threads 2 --poll-seconds 0 >"$out/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do curl -s -o /dev/null "$U/readyz" && break; sleep 0.05; done
+n=$(wc -l <"$out/mixed.txt")
+t0=$(date +%s.%N)
+MICRONLP_SERVER=$U "$bdir/micronlp" submit "$out/mixed.txt" --batch 1000 --quiet
+t1=$(date +%s.%N)
+MICRONLP_SERVER=$U "$bdir/micronlp" jobs --wait --timeout 600 2>/dev/null
+t2=$(date +%s.%N)
+done_n=$(curl -s "$U/v1/jobs/summary" | python3 -c 'import json,sys; print(json.load(sys.stdin)["done"])')
+
+# ---- /v1/analyze latency ----------------------------------------------------------------------
+python3 - >"$out/analyze.json" <<'PYEOF'
+import json
+print(json.dumps({"text": "Thanks for the quick reply! The meeting with Anna Schmidt from Siemens is moved to Tuesday in Berlin, see the agenda at the link."}))
+PYEOF
+hey -n 20000 -c 4 -m POST -T application/json -D "$out/analyze.json" "$U/v1/analyze" >"$out/hey.txt"
+kill -TERM $pid
+wait $pid || true
+trap - EXIT
+rps=$(awk '/Requests\/sec/ { print $2 }' "$out/hey.txt")
+p50=$(awk '/50% in/ { print $3 * 1000 }' "$out/hey.txt")
+p99=$(awk '/99% in/ { print $3 * 1000 }' "$out/hey.txt")
+{
+    echo "## Jobs: submitted, routed and saved in SQLite (durable: fsync per batch)"
+    echo
+    printf '| texts | submit (accepted durably) | all results saved | results saved per second | done |\n|---:|---:|---:|---:|---:|\n'
+    python3 -c "n=$n; a=$t1-$t0; b=$t2-$t0; print(f'| {n} | {a:.2f} s ({n/a:,.0f}/s) | {b:.2f} s | {n/b:,.0f} | $done_n |')"
+    echo
+    echo "One server process: 2 HTTP threads, 2 job threads, the \`default\` pipeline; submit sends 1,000 texts per request."
+    echo
+    echo "## /v1/analyze under load (hey -n 20000 -c 4, one English text per request, default pipeline)"
+    echo
+    echo "| req/s | p50 | p99 |"
+    echo "|---:|---:|---:|"
+    echo "| $rps | $p50 ms | $p99 ms |"
+    echo
+    echo "Load average after: $(load)."
+} | tee "$out/jobs.md"
+cat "$out/router.md" "$out/jobs.md" >bench/out/pipeline.md
+echo "wrote bench/out/pipeline.md" >&2

@@ -1,0 +1,1749 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * The keywords model (MN_MODEL_KEYWORDS, include/micronlp/keywords.h): stop-word lists for
+ * many languages, stored as hashes, and unsupervised key-phrase extraction over them.
+ *
+ * Storage. A stop word (or stop phrase: "ai nấy", "一个") is tokenised as text is, each token
+ * normalised (NFKC + case fold) and hashed (mn_hash64), the token hashes combined in order
+ * (mn_hash_combine). All (hash, language) pairs of all lists sit in one array sorted by hash,
+ * with a parallel array of language ids and a bucket index on the hash's top bits, so a lookup
+ * reads a handful of neighbouring entries (about 5 for stopwords-iso's 21,000 words and 4,096
+ * buckets) and the same array answers "which languages have this word" for guessing the list.
+ *
+ *   'KWPR'  kw_params (32 bytes): version, languages, entries, bucket bits
+ *   'KWLN'  per language: kw_lang (8 bytes): words, longest entry in tokens and code points
+ *   'KWHS'  entries x u64: hashes, sorted (ties by language)
+ *   'KWLG'  entries x u16: the language of each entry
+ *   'KWIX'  (2^bits + 1) x u32: KWIX[b] = first entry whose hash >> (64 - bits) >= b
+ *   'KWAL'  aliases: u32 count, then count x { u32 language, u32 len, len bytes }
+ *   LABL, META as every model (labels: the languages' own codes, "en")
+ *
+ * Extraction (mn_keywords_extract_ex) runs in passes over one token array, all in the caller's
+ * scratch (slot 0: tokens, word and phrase tables carved from one block; slot 1: the
+ * normalisation buffer; both grow-only), so a warm call allocates nothing:
+ *   1. tokens: mn_tokenizer_next; Thai/Lao words split at the list's stop words found inside
+ *      them; per token the normalised hash, sentence (mn_sentencer), casing, kind
+ *   2. words: distinct normalised words and their frequency (open addressing)
+ *   3. language: the given list, or a guess from stop-word hits, or none (a length rule)
+ *   4. stop marks (longest stop phrase first), content marks
+ *   5. word statistics, candidates (runs of content tokens within a sentence), phrase scores
+ *   6. ranking (an in-place heapsort: qsort may allocate) and containment dedupe
+ */
+#include "micronlp/keywords.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "internal.h"
+#include "micronlp/alloc.h"
+#include "micronlp/text.h"
+
+#define TAG_KWPR MN_TAG('K', 'W', 'P', 'R')
+#define TAG_KWLN MN_TAG('K', 'W', 'L', 'N')
+#define TAG_KWHS MN_TAG('K', 'W', 'H', 'S')
+#define TAG_KWLG MN_TAG('K', 'W', 'L', 'G')
+#define TAG_KWIX MN_TAG('K', 'W', 'I', 'X')
+#define TAG_KWAL MN_TAG('K', 'W', 'A', 'L')
+#define KW_VERSION 1u
+
+enum {
+    KW_MAX_STOP_TOKENS = 8, /* longest stop phrase, in tokens */
+    KW_CODE_MAX = 15,       /* longest language code, in bytes */
+    KW_MAX_CPS = 32,        /* longest stop word tried inside a Thai/Lao word, in code points */
+    KW_DEFAULT_WORDS = 4,
+    KW_MAX_WORDS = 8,
+    KW_GUESS_WORDS = 512, /* words of the text looked at to guess the list */
+    SLOT_KW = 0,
+    SLOT_KW_NORM = 1,
+};
+#define NONE UINT32_MAX
+
+/* Section 'KWPR' (little-endian). */
+typedef struct kw_params {
+    uint32_t version;     /* KW_VERSION */
+    uint32_t nlangs;      /* languages (= labels) */
+    uint32_t nentries;    /* (hash, language) pairs */
+    uint32_t bucket_bits; /* 1..24: KWIX has 2^bucket_bits + 1 entries */
+    uint32_t reserved[4];
+} kw_params;
+_Static_assert(sizeof(kw_params) == 32, "KWPR is 32 bytes");
+
+/* Section 'KWLN', one per language. */
+typedef struct kw_lang {
+    uint32_t words;      /* distinct normalised entries */
+    uint16_t max_tokens; /* longest entry, in tokens (1..8) */
+    uint16_t max_cps;    /* longest Thai/Lao entry, in code points (0: none; splits words) */
+} kw_lang;
+_Static_assert(sizeof(kw_lang) == 8, "KWLN entries are 8 bytes");
+
+/* A language code (label or alias) and the list it names, sorted by code for lookup. */
+typedef struct kw_code {
+    char code[KW_CODE_MAX + 1];
+    uint32_t lang;
+    uint32_t is_label;
+} kw_code;
+
+typedef struct mn_keywords {
+    mn_model base;
+    mn_file *file; /* the mapping, or NULL for a built model */
+    kw_params p;
+    const kw_lang *langs;
+    const uint64_t *hashes;
+    const uint16_t *lang_of;
+    const uint32_t *index;
+    kw_lang *langs_owned; /* built model: the arrays above */
+    uint64_t *hashes_owned;
+    uint16_t *lang_of_owned;
+    uint32_t *index_owned;
+    kw_code *codes; /* labels and aliases, sorted by code */
+    uint32_t ncodes;
+} mn_keywords;
+
+static inline uint32_t shift_of(const mn_keywords *kw)
+{
+    return 64u - kw->p.bucket_bits;
+}
+
+/* 1 if (h, lang) is an entry. */
+static inline int stop_has(const mn_keywords *kw, uint32_t lang, uint64_t h)
+{
+    uint32_t b = (uint32_t)(h >> shift_of(kw));
+    for (uint32_t i = kw->index[b], e = kw->index[b + 1]; i < e; i++) {
+        uint64_t x = kw->hashes[i];
+        if (x > h)
+            return 0;
+        if (x == h && kw->lang_of[i] == lang)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- language codes ----------------------------------------------------------------------- */
+
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp(((const kw_code *)a)->code, ((const kw_code *)b)->code);
+}
+
+static int code_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Lower-cases code[0..len) into buf (KW_CODE_MAX + 1); 0 if it is not a valid code. */
+static int code_norm(const char *code, size_t len, char *buf)
+{
+    if (len == 0 || len > KW_CODE_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = code[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c | 0x20);
+        if (!code_char_ok(c))
+            return 0;
+        buf[i] = c;
+    }
+    buf[len] = '\0';
+    return 1;
+}
+
+static int32_t find_code(const mn_keywords *kw, const char *lang, size_t lang_len)
+{
+    /* The primary subtag: "en-US" -> "en", "zh_Hans" -> "zh". */
+    size_t n = 0;
+    while (n < lang_len && lang[n] != '-' && lang[n] != '_')
+        n++;
+    kw_code key;
+    if (!code_norm(lang, n, key.code))
+        return -1;
+    size_t lo = 0, hi = kw->ncodes;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(kw->codes[mid].code, key.code);
+        if (c == 0)
+            return (int32_t)kw->codes[mid].lang;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static const mn_keywords *as_kw(const mn_model *m)
+{
+    return m && m->type == MN_MODEL_KEYWORDS ? (const mn_keywords *)m : NULL;
+}
+
+int32_t mn_keywords_lang_find(const mn_model *m, const char *lang, size_t lang_len)
+{
+    const mn_keywords *kw = as_kw(m);
+    return kw && lang ? find_code(kw, lang, lang_len) : -1;
+}
+
+int mn_keywords_has_lang(const mn_model *m, const char *lang, size_t lang_len)
+{
+    return mn_keywords_lang_find(m, lang, lang_len) >= 0;
+}
+
+/* ---- hashing a word or phrase as the lists store it -------------------------------------- */
+
+/* A grow-only buffer for normalised tokens: the scratch's slot (extraction) or a heap block
+ * (building). */
+typedef struct nbuf {
+    mn_scratch *s; /* NULL: p is owned and grown with mn_realloc */
+    char *p;
+    size_t cap;
+} nbuf;
+
+static int nbuf_norm(nbuf *b, const char *w, size_t len, const char **out, size_t *out_len)
+{
+    size_t need = 0;
+    int rc = mn_normalize(w, len, MN_NORM_NFKC | MN_NORM_CASEFOLD, b->p, b->cap, &need);
+    if (rc == MN_ETOOBIG) {
+        size_t cap = need + 16;
+        if (b->s) {
+            char *np = mn__scratch_reserve(b->s, SLOT_KW_NORM, cap);
+            if (!np)
+                return MN_ENOMEM;
+            b->p = np;
+            b->cap = b->s->cap[SLOT_KW_NORM];
+        } else {
+            char *np = mn_realloc(b->p, cap);
+            if (!np)
+                return MN_ENOMEM;
+            b->p = np;
+            b->cap = cap;
+        }
+        rc = mn_normalize(w, len, MN_NORM_NFKC | MN_NORM_CASEFOLD, b->p, b->cap, &need);
+    }
+    if (rc)
+        return rc;
+    *out = b->p;
+    *out_len = need;
+    return 0;
+}
+
+static int nbuf_hash(nbuf *b, const char *w, size_t len, uint64_t *h)
+{
+    const char *p;
+    size_t n;
+    int rc = nbuf_norm(b, w, len, &p, &n);
+    if (rc)
+        return rc;
+    *h = mn_hash64(p, n);
+    return 0;
+}
+
+/* Hash of a word or stop phrase: its tokens' normalised hashes combined. *ntok gets the token
+ * count (0: nothing but whitespace); at most KW_MAX_STOP_TOKENS are hashed. */
+static int phrase_hash(nbuf *b, const char *w, size_t len, uint64_t *h, size_t *ntok)
+{
+    mn_tokenizer t;
+    mn_token tok;
+    size_t n = 0;
+    uint64_t acc = 0;
+    mn_tokenizer_init(&t, w, len);
+    while (mn_tokenizer_next(&t, &tok)) {
+        if (++n > KW_MAX_STOP_TOKENS)
+            break;
+        uint64_t th;
+        int rc = nbuf_hash(b, w + tok.off, tok.len, &th);
+        if (rc)
+            return rc;
+        acc = n == 1 ? th : mn_hash_combine(acc, th);
+    }
+    *h = acc;
+    *ntok = n;
+    return 0;
+}
+
+static size_t count_cps(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+int mn_keywords_is_stopword(const mn_model *m, uint32_t lang, const char *word, size_t len)
+{
+    const mn_keywords *kw = as_kw(m);
+    if (!kw || lang >= kw->p.nlangs || (!word && len))
+        return 0;
+    char local[256];
+    nbuf b = {.s = NULL, .p = local, .cap = sizeof local};
+    uint64_t h = 0;
+    size_t ntok = 0;
+    int rc = phrase_hash(&b, word ? word : "", len, &h, &ntok);
+    /* A word longer than the stack buffer made b.p a heap block (never the case for the
+     * stack buffer itself). */
+    if (b.p != local)
+        mn_free(b.p);
+    if (rc || ntok == 0 || ntok > KW_MAX_STOP_TOKENS)
+        return 0;
+    return stop_has(kw, lang, h);
+}
+
+/* ---- extraction ------------------------------------------------------------------------ */
+
+enum {
+    TF_WORD = 1u << 0,    /* a word, CJK character/kana run or hashtag: has word statistics */
+    TF_STOP = 1u << 1,    /* on the stop list (or the stand-in rule) */
+    TF_CONTENT = 1u << 2, /* may be part of a phrase */
+    TF_UPPER = 1u << 3,   /* starts with a capital, not at the start of a sentence */
+    TF_ACRONYM = 1u << 4, /* all capitals, at least two letters */
+    TF_CJK = 1u << 5,     /* a Han character or kana run */
+    TF_LETTER = 1u << 6,  /* holds a letter (not only digits and signs) */
+    TF_KANA = 1u << 7,    /* hiragana only: particles and endings, never content */
+};
+
+typedef struct kw_tok {
+    uint32_t off, len; /* bytes of the text */
+    uint64_t h;        /* normalised hash (stop-word lookups) */
+    uint32_t word;     /* index into the word table, or NONE */
+    uint32_t sent;     /* sentence index */
+    uint8_t kind;      /* mn_token_kind */
+    uint8_t flags;     /* TF_* */
+    uint8_t cps;       /* code points, at most 255 */
+    uint8_t trim;      /* bytes of a possessive "'s" / "’s" left out of spans and statistics */
+} kw_tok;
+
+typedef struct kw_word {
+    uint64_t h;          /* normalised hash, possessive removed */
+    uint32_t tf;         /* occurrences */
+    uint32_t tf_case;    /* capitalised (not sentence-initial) or acronym occurrences */
+    uint32_t sf;         /* sentences it occurs in */
+    uint32_t last_sent;  /* sentence of the previous occurrence */
+    uint32_t first_sent; /* sentence of the first occurrence */
+    uint32_t left_d;     /* distinct words seen just before it */
+    uint32_t right_d;    /* ... just after it */
+    uint32_t left_n;     /* occurrences with a word just before */
+    uint32_t right_n;    /* ... just after */
+    uint32_t deg, cfreq; /* RAKE: sum of the lengths of the candidates holding it; count */
+    double score;        /* YAKE: S(w), lower is better; RAKE: deg / freq */
+} kw_word;
+
+typedef struct kw_phrase {
+    uint64_t h;
+    uint32_t first, end; /* tokens of the first occurrence */
+    uint32_t tf;
+    uint64_t mask; /* bit (word hash % 64) of each word: phrases sharing no bit share no word */
+    double score;  /* normalised: 1 = best */
+} kw_phrase;
+
+typedef struct kw_run {
+    const mn_keywords *kw;
+    mn_scratch *s;
+    const char *text;
+    size_t len;
+    int32_t lang; /* list used for splitting Thai words during tokenisation, or -1 */
+    nbuf nb;
+} kw_run;
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t c = 16;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Thai and Lao: scripts written without spaces between words whose lists we can split by. */
+static int no_space_script(int32_t cp)
+{
+    return cp >= 0x0E01 && cp <= 0x0EFF;
+}
+
+/* A word may start at byte q of the token [a, b): not before a combining vowel or tone mark,
+ * not after a leading vowel. */
+static int split_ok(const char *t, size_t a, size_t q, size_t b)
+{
+    if (q == a || q == b)
+        return 1;
+    int32_t cp, prev = -1;
+    mn_utf8_decode(t + q, b - q, &cp);
+    size_t r = q;
+    while (r > a && ((unsigned char)t[r - 1] & 0xC0) == 0x80)
+        r--;
+    if (r > a) {
+        size_t p = r - 1;
+        while (p > a && ((unsigned char)t[p] & 0xC0) == 0x80)
+            p--;
+        mn_utf8_decode(t + p, q - p, &prev);
+    }
+    if (cp == 0x0E31 || (cp >= 0x0E34 && cp <= 0x0E3A) || (cp >= 0x0E47 && cp <= 0x0E4E) ||
+        cp == 0x0EB1 || (cp >= 0x0EB4 && cp <= 0x0EBC) || (cp >= 0x0EC8 && cp <= 0x0ECD))
+        return 0;
+    if ((prev >= 0x0E40 && prev <= 0x0E44) || (prev >= 0x0EC0 && prev <= 0x0EC4))
+        return 0;
+    return 1;
+}
+
+static inline void put_tok(kw_tok *out, size_t *n, uint32_t off, uint32_t len, uint8_t kind)
+{
+    if (out)
+        out[*n] = (kw_tok){.off = off, .len = len, .kind = kind, .word = NONE};
+    (*n)++;
+}
+
+/* Splits a Thai/Lao word [a, b) at the stop words of r->lang found in it (longest first,
+ * left to right) and emits the pieces. */
+static int split_word(kw_run *r, size_t a, size_t b, kw_tok *out, size_t *n)
+{
+    const mn_keywords *kw = r->kw;
+    uint32_t lang = (uint32_t)r->lang;
+    size_t maxc = kw->langs[lang].max_cps;
+    size_t p = a, seg = a;
+    while (p < b) {
+        size_t best = 0;
+        if (split_ok(r->text, a, p, b)) {
+            size_t q = p, c = 0;
+            while (q < b && c < maxc) {
+                int32_t cp;
+                q += mn_utf8_decode(r->text + q, b - q, &cp);
+                c++;
+                if (c < 2 || !split_ok(r->text, a, q, b))
+                    continue;
+                uint64_t h;
+                int rc = nbuf_hash(&r->nb, r->text + p, q - p, &h);
+                if (rc)
+                    return rc;
+                if (stop_has(kw, lang, h))
+                    best = q;
+            }
+        }
+        if (best) {
+            if (seg < p)
+                put_tok(out, n, (uint32_t)seg, (uint32_t)(p - seg), MN_TOK_WORD);
+            put_tok(out, n, (uint32_t)p, (uint32_t)(best - p), MN_TOK_WORD);
+            p = seg = best;
+            continue;
+        }
+        int32_t cp;
+        p += mn_utf8_decode(r->text + p, b - p, &cp);
+    }
+    if (seg < b)
+        put_tok(out, n, (uint32_t)seg, (uint32_t)(b - seg), MN_TOK_WORD);
+    return 0;
+}
+
+/* Pass 1a: tokens (out NULL: count only). */
+static int tokens_pass(kw_run *r, kw_tok *out, size_t *n_out)
+{
+    mn_tokenizer t;
+    mn_token tok;
+    size_t n = 0;
+    int split = r->lang >= 0 && r->kw->langs[r->lang].max_cps >= 2;
+    mn_tokenizer_init(&t, r->text, r->len);
+    while (mn_tokenizer_next(&t, &tok)) {
+        if (split && tok.kind == MN_TOK_WORD && (unsigned char)r->text[tok.off] >= 0xE0) {
+            int32_t cp;
+            mn_utf8_decode(r->text + tok.off, tok.len, &cp);
+            if (no_space_script(cp)) {
+                int rc = split_word(r, tok.off, (size_t)tok.off + tok.len, out, &n);
+                if (rc)
+                    return rc;
+                continue;
+            }
+        }
+        put_tok(out, &n, tok.off, tok.len, tok.kind);
+    }
+    *n_out = n;
+    return 0;
+}
+
+static int is_upper_cp(const char *s, size_t len, size_t *cp_len)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80) {
+        *cp_len = 1;
+        return c >= 'A' && c <= 'Z';
+    }
+    int32_t cp;
+    size_t n = mn_utf8_decode(s, len, &cp);
+    *cp_len = n;
+    if (cp < 0)
+        return 0;
+    char folded[64];
+    size_t fl = 0;
+    if (mn_normalize(s, n, MN_NORM_CASEFOLD, folded, sizeof folded, &fl) != 0)
+        return 0;
+    return fl != n || memcmp(folded, s, n) != 0;
+}
+
+/* Pass 1b: per-token hash, flags and sentence. */
+static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n)
+{
+    mn_sentencer sp;
+    mn_sentence cur = {0, 0};
+    uint32_t sent = 0;
+    int have = 0, sent_start = 1;
+    mn_sentencer_init(&sp, r->text, r->len);
+    have = mn_sentencer_next(&sp, &cur);
+    for (size_t i = 0; i < n; i++) {
+        kw_tok *t = &tok[i];
+        const char *w = r->text + t->off;
+        while (have && t->off >= (size_t)cur.off + cur.len) {
+            mn_sentence next;
+            if (!mn_sentencer_next(&sp, &next)) {
+                have = 0;
+                break;
+            }
+            cur = next;
+            sent++;
+            sent_start = 1;
+        }
+        t->sent = sent;
+        const char *nw;
+        size_t nl;
+        int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
+        if (rc)
+            return rc;
+        t->h = mn_hash64(nw, nl);
+        size_t cps = count_cps(w, t->len);
+        t->cps = (uint8_t)(cps > 255 ? 255 : cps);
+        uint8_t f = 0;
+        if (t->kind == MN_TOK_WORD || t->kind == MN_TOK_CJK || t->kind == MN_TOK_HASHTAG)
+            f |= TF_WORD;
+        if (t->kind == MN_TOK_CJK) {
+            f |= TF_CJK | TF_LETTER;
+            int kana = 1;
+            for (size_t j = 0; j < t->len && kana;) {
+                int32_t cp;
+                j += mn_utf8_decode(w + j, t->len - j, &cp);
+                kana = cp >= 0x3041 && cp <= 0x309F;
+            }
+            if (kana)
+                f |= TF_KANA;
+        } else if (f & TF_WORD) {
+            int ascii = 1, letters = 0, upper = 0;
+            for (size_t j = 0; j < t->len; j++) {
+                unsigned char c = (unsigned char)w[j];
+                if (c >= 0x80) {
+                    ascii = 0;
+                    f |= TF_LETTER;
+                } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+                    letters++;
+                    upper += c <= 'Z';
+                    f |= TF_LETTER;
+                }
+            }
+            if (ascii && letters >= 2 && upper == letters)
+                f |= TF_ACRONYM;
+            size_t first_len;
+            size_t skip = t->kind == MN_TOK_HASHTAG ? 1 : 0;
+            if (!sent_start && t->len > skip && is_upper_cp(w + skip, t->len - skip, &first_len))
+                f |= TF_UPPER;
+            /* Possessive "'s" / "’s": "Google's" counts as "google". */
+            if (t->len > 3 && (w[t->len - 1] == 's' || w[t->len - 1] == 'S')) {
+                if (w[t->len - 2] == '\'')
+                    t->trim = 2;
+                else if (t->len > 5 && memcmp(w + t->len - 4, "\xE2\x80\x99", 3) == 0)
+                    t->trim = 4;
+            }
+        }
+        if (f & TF_WORD)
+            sent_start = 0;
+        t->flags = f;
+    }
+    return 0;
+}
+
+/* The block carved from scratch slot 0. */
+typedef struct kw_mem {
+    kw_tok *tok;
+    kw_word *words;
+    uint32_t *wtab; /* word hash table: indices into words */
+    size_t wcap;
+    uint64_t *pairs; /* set of (left word, right word) + 1 */
+    size_t pcap;
+    kw_phrase *phrases;
+    uint32_t *ptab;
+    size_t phcap;
+    uint32_t *order;
+    uint32_t *langc;
+} kw_mem;
+
+static int carve(mn_scratch *s, size_t n, size_t maxw, uint32_t nlangs, kw_mem *m)
+{
+    size_t maxp = n * maxw;
+    m->wcap = pow2_at_least(2 * n);
+    m->pcap = pow2_at_least(2 * n);
+    m->phcap = pow2_at_least(2 * maxp);
+    size_t sizes[] = {
+        n * sizeof(kw_tok),          n * sizeof(kw_word),       m->wcap * sizeof(uint32_t),
+        m->pcap * sizeof(uint64_t),  maxp * sizeof(kw_phrase), m->phcap * sizeof(uint32_t),
+        maxp * sizeof(uint32_t),     (size_t)nlangs * sizeof(uint32_t) + 8,
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        total += (sizes[i] + 15) & ~(size_t)15;
+    char *p = mn__scratch_reserve(s, SLOT_KW, total);
+    if (!p)
+        return MN_ENOMEM;
+    void **slots[] = {(void **)&m->tok,     (void **)&m->words,   (void **)&m->wtab,
+                      (void **)&m->pairs,   (void **)&m->phrases, (void **)&m->ptab,
+                      (void **)&m->order,   (void **)&m->langc};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        *slots[i] = p;
+        p += (sizes[i] + 15) & ~(size_t)15;
+    }
+    return 0;
+}
+
+/* Pass 3: guesses the list from stop-word hits; -1 when no list clearly fits. */
+static int32_t guess_lang(const mn_keywords *kw, const kw_tok *tok, size_t n, uint32_t *langc)
+{
+    uint32_t nl = kw->p.nlangs;
+    if (nl == 0)
+        return -1;
+    memset(langc, 0, (size_t)nl * sizeof *langc);
+    size_t seen = 0;
+    for (size_t i = 0; i < n && seen < KW_GUESS_WORDS; i++) {
+        if (!(tok[i].flags & TF_WORD))
+            continue;
+        seen++;
+        uint64_t h = tok[i].h;
+        uint32_t b = (uint32_t)(h >> shift_of(kw));
+        for (uint32_t e = kw->index[b], end = kw->index[b + 1]; e < end; e++) {
+            if (kw->hashes[e] > h)
+                break;
+            if (kw->hashes[e] == h)
+                langc[kw->lang_of[e]]++;
+        }
+    }
+    uint32_t best = 0, second = 0;
+    int32_t li = -1;
+    for (uint32_t l = 0; l < nl; l++) {
+        if (langc[l] > best) {
+            second = best;
+            best = langc[l];
+            li = (int32_t)l;
+        } else if (langc[l] > second) {
+            second = langc[l];
+        }
+    }
+    return best >= 2 && best > second ? li : -1;
+}
+
+/* Pass 4: stop and content marks. */
+static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_mem *m, size_t n,
+                      uint32_t nwords_tok)
+{
+    kw_tok *tok = m->tok;
+    if (lang >= 0) {
+        uint32_t maxt = kw->langs[lang].max_tokens;
+        for (size_t i = 0; i < n;) {
+            uint64_t acc[KW_MAX_STOP_TOKENS];
+            size_t lim = maxt < n - i ? maxt : n - i, hit = 0;
+            for (size_t l = 0; l < lim; l++)
+                acc[l] = l == 0 ? tok[i].h : mn_hash_combine(acc[l - 1], tok[i + l].h);
+            for (size_t l = lim; l >= 2 && !hit; l--)
+                if (stop_has(kw, (uint32_t)lang, acc[l - 1]))
+                    hit = l;
+            if (!hit && (tok[i].flags & TF_WORD) && stop_has(kw, (uint32_t)lang, acc[0]))
+                hit = 1;
+            for (size_t l = 0; l < hit; l++)
+                tok[i + l].flags |= TF_STOP;
+            i += hit ? hit : 1;
+        }
+    } else {
+        /* No list: short words are function words in most languages written with spaces; a
+         * three-letter word that makes 2% of the text ("the", "und", "les") is one too. */
+        uint32_t often = nwords_tok / 50 > 2 ? nwords_tok / 50 : 2;
+        for (size_t i = 0; i < n; i++) {
+            kw_tok *t = &tok[i];
+            if (!(t->flags & TF_WORD) || (t->flags & TF_CJK))
+                continue;
+            if (t->cps <= 2 || (t->cps == 3 && !(t->flags & TF_ACRONYM) &&
+                                m->words[t->word].tf >= often))
+                t->flags |= TF_STOP;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        kw_tok *t = &tok[i];
+        uint8_t f = t->flags;
+        if (!(f & TF_WORD) || (f & (TF_STOP | TF_KANA)) || !(f & TF_LETTER))
+            continue;
+        /* One ASCII letter ("U" of "U.S.", "x") is not a phrase word. */
+        if (t->cps == 1 && !(f & TF_CJK) && (unsigned char)text[t->off] < 0x80)
+            continue;
+        t->flags |= TF_CONTENT;
+    }
+}
+
+/* Pass 5a: word statistics for YAKE (all words; content words are the ones scored). */
+static void stats_pass(kw_mem *m, size_t n)
+{
+    size_t mask = m->pcap - 1;
+    memset(m->pairs, 0, m->pcap * sizeof *m->pairs);
+    for (size_t i = 0; i < n; i++) {
+        kw_tok *t = &m->tok[i];
+        if (t->word == NONE)
+            continue;
+        kw_word *w = &m->words[t->word];
+        if (w->last_sent != t->sent) {
+            if (w->sf == 0)
+                w->first_sent = t->sent;
+            w->sf++;
+            w->last_sent = t->sent;
+        }
+        if (t->flags & (TF_UPPER | TF_ACRONYM))
+            w->tf_case++;
+        if (i > 0 && m->tok[i - 1].word != NONE && m->tok[i - 1].sent == t->sent) {
+            uint32_t a = m->tok[i - 1].word, b = t->word;
+            uint64_t key = ((uint64_t)a << 32 | b) + 1;
+            size_t j = (size_t)mix64(key) & mask;
+            while (m->pairs[j] && m->pairs[j] != key)
+                j = (j + 1) & mask;
+            if (!m->pairs[j]) {
+                m->pairs[j] = key;
+                w->left_d++;
+                m->words[a].right_d++;
+            }
+            w->left_n++;
+            m->words[a].right_n++;
+        }
+    }
+}
+
+static void yake_word_scores(kw_mem *m, size_t n, uint32_t nwords, uint32_t nsent)
+{
+    /* Frequency statistics over the distinct content words. */
+    double sum = 0, sum2 = 0, maxtf = 1;
+    uint32_t cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        kw_tok *t = &m->tok[i];
+        if (!(t->flags & TF_CONTENT))
+            continue;
+        kw_word *w = &m->words[t->word];
+        if (w->cfreq)
+            continue;
+        w->cfreq = 1; /* marks "counted"; RAKE does not run in the same call */
+        sum += w->tf;
+        sum2 += (double)w->tf * w->tf;
+        if (w->tf > maxtf)
+            maxtf = w->tf;
+        cnt++;
+    }
+    double mean = cnt ? sum / cnt : 0, var = cnt ? sum2 / cnt - mean * mean : 0;
+    double sd = var > 0 ? sqrt(var) : 0;
+    for (uint32_t i = 0; i < nwords; i++) {
+        kw_word *w = &m->words[i];
+        if (!w->cfreq)
+            continue;
+        double tf = w->tf;
+        double t_case = (double)w->tf_case / (1.0 + log(tf));
+        double t_pos = log(log(3.0 + w->first_sent));
+        double t_freq = tf / (mean + sd);
+        double wl = w->left_n ? (double)w->left_d / w->left_n : 0;
+        double wr = w->right_n ? (double)w->right_d / w->right_n : 0;
+        double t_rel = 1.0 + (wl + wr) * tf / maxtf;
+        double t_sent = (double)w->sf / (nsent ? nsent : 1);
+        w->score = t_rel * t_pos / (t_case + t_freq / t_rel + t_sent / t_rel);
+    }
+}
+
+/* Inserts the phrase tok[a..b) (content tokens); returns its index or NONE when full. */
+static uint32_t phrase_add(kw_mem *m, uint32_t *np, size_t maxp, uint32_t a, uint32_t b)
+{
+    uint64_t h = m->words[m->tok[a].word].h;
+    for (uint32_t i = a + 1; i < b; i++)
+        h = mn_hash_combine(h, m->words[m->tok[i].word].h);
+    size_t mask = m->phcap - 1, j = (size_t)mix64(h) & mask;
+    for (;;) {
+        uint32_t pi = m->ptab[j];
+        if (pi == NONE) {
+            if (*np >= maxp)
+                return NONE;
+            uint64_t bits = 0;
+            for (uint32_t i = a; i < b; i++)
+                bits |= (uint64_t)1 << (m->words[m->tok[i].word].h & 63);
+            m->ptab[j] = *np;
+            m->phrases[*np] = (kw_phrase){.h = h, .first = a, .end = b, .tf = 1, .mask = bits};
+            return (*np)++;
+        }
+        if (m->phrases[pi].h == h) {
+            m->phrases[pi].tf++;
+            return pi;
+        }
+        j = (j + 1) & mask;
+    }
+}
+
+/* A CJK-only phrase of one character says little: phrases need two code points there. */
+static int phrase_ok(const kw_tok *tok, uint32_t a, uint32_t b)
+{
+    return b - a > 1 || !(tok[a].flags & TF_CJK) || tok[a].cps > 1;
+}
+
+/* Pass 5b: candidates. */
+static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake)
+{
+    uint32_t np = 0;
+    size_t maxp = n * maxw;
+    memset(m->ptab, 0xFF, m->phcap * sizeof *m->ptab);
+    for (size_t i = 0; i < n;) {
+        if (!(m->tok[i].flags & TF_CONTENT)) {
+            i++;
+            continue;
+        }
+        size_t b = i + 1;
+        while (b < n && (m->tok[b].flags & TF_CONTENT) && m->tok[b].sent == m->tok[i].sent &&
+               !m->tok[b - 1].trim)
+            b++;
+        if (rake) {
+            for (size_t a = i; a < b;) {
+                size_t e = a + maxw < b ? a + maxw : b;
+                if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e)) {
+                    phrase_add(m, &np, maxp, (uint32_t)a, (uint32_t)e);
+                    for (size_t x = a; x < e; x++) {
+                        kw_word *w = &m->words[m->tok[x].word];
+                        w->deg += (uint32_t)(e - a);
+                        w->cfreq++;
+                    }
+                }
+                a = e;
+            }
+        } else {
+            for (size_t a = i; a < b; a++)
+                for (size_t e = a + 1; e <= b && e - a <= maxw; e++)
+                    if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e))
+                        phrase_add(m, &np, maxp, (uint32_t)a, (uint32_t)e);
+        }
+        i = b;
+    }
+    return np;
+}
+
+static void phrase_scores(kw_mem *m, uint32_t np, int rake)
+{
+    double best = 0;
+    for (uint32_t p = 0; p < np; p++) {
+        kw_phrase *ph = &m->phrases[p];
+        double v;
+        if (rake) {
+            v = 0;
+            for (uint32_t i = ph->first; i < ph->end; i++) {
+                const kw_word *w = &m->words[m->tok[i].word];
+                v += (double)w->deg / (w->cfreq ? w->cfreq : 1);
+            }
+            if (v > best)
+                best = v;
+        } else {
+            double prod = 1, sum = 0;
+            for (uint32_t i = ph->first; i < ph->end; i++) {
+                double s = m->words[m->tok[i].word].score;
+                prod *= s;
+                sum += s;
+            }
+            /* YAKE's product of word scores (each mostly below 1) favours long phrases:
+             * "neues Klimaschutzgesetz beschlossen" over "Klimaschutzgesetz". The root by the
+             * square root of the length damps that; the squared phrase frequency rewards
+             * repetition. Both were chosen on bench/keywords/sanity.py (docs/MODELS.md). */
+            double len = (double)(ph->end - ph->first);
+            v = pow(prod, 1.0 / sqrt(len)) / ((double)ph->tf * ph->tf * (1.0 + sum));
+            if (p == 0 || v < best)
+                best = v;
+        }
+        ph->score = v;
+    }
+    for (uint32_t p = 0; p < np; p++) {
+        kw_phrase *ph = &m->phrases[p];
+        double v = rake ? (best > 0 ? ph->score / best : 1) : (ph->score > 0 ? best / ph->score : 1);
+        ph->score = v > 1 ? 1 : v;
+    }
+}
+
+/* Better: higher score, then earlier. */
+static inline int better(const kw_phrase *ph, uint32_t a, uint32_t b)
+{
+    if (ph[a].score != ph[b].score)
+        return ph[a].score > ph[b].score;
+    return ph[a].first < ph[b].first;
+}
+
+/* A binary heap of phrase indices with the best on top; ranking pops from it only until k
+ * phrases are chosen, so a long text's thousands of candidates are never fully sorted (and no
+ * qsort, which may allocate). */
+static void sift(const kw_phrase *ph, uint32_t *o, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && better(ph, o[c + 1], o[c]))
+            c++;
+        if (!better(ph, o[c], o[i]))
+            return;
+        uint32_t t = o[i];
+        o[i] = o[c];
+        o[c] = t;
+        i = c;
+    }
+}
+
+static void heap_init(const kw_phrase *ph, uint32_t *o, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift(ph, o, i, n);
+}
+
+/* Removes and returns the best of o[0..*n). */
+static uint32_t heap_pop(const kw_phrase *ph, uint32_t *o, size_t *n)
+{
+    uint32_t top = o[0];
+    o[0] = o[--*n];
+    sift(ph, o, 0, *n);
+    return top;
+}
+
+static inline uint64_t word_at(const kw_mem *m, uint32_t tok)
+{
+    return m->words[m->tok[tok].word].h;
+}
+
+/* 1 if the word sequence of phrase a occurs inside phrase b's. */
+static int inside(const kw_mem *m, const kw_phrase *a, const kw_phrase *b)
+{
+    uint32_t la = a->end - a->first, lb = b->end - b->first;
+    if (la > lb)
+        return 0;
+    for (uint32_t s = 0; s + la <= lb; s++) {
+        uint32_t j = 0;
+        while (j < la && word_at(m, a->first + j) == word_at(m, b->first + s + j))
+            j++;
+        if (j == la)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if a ends with words that b starts with ("machine learning" / "learning rate"; for
+ * Chinese the overlapping character n-grams "机器学习" / "器学习算"). */
+static int overlaps(const kw_mem *m, const kw_phrase *a, const kw_phrase *b)
+{
+    uint32_t la = a->end - a->first, lb = b->end - b->first;
+    for (uint32_t o = 1; o < la && o <= lb; o++) {
+        uint32_t j = 0;
+        while (j < o && word_at(m, a->end - o + j) == word_at(m, b->first + j))
+            j++;
+        if (j == o)
+            return 1;
+    }
+    return 0;
+}
+
+/* A phrase adds nothing next to a chosen one when one contains the other or they overlap. */
+static int redundant(const kw_mem *m, const kw_phrase *a, const kw_phrase *b)
+{
+    return inside(m, a, b) || inside(m, b, a) || overlaps(m, a, b) || overlaps(m, b, a);
+}
+
+int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *text, size_t len,
+                           const char *lang, size_t lang_len, const mn_keywords_options *opts,
+                           size_t k, mn_keyword *out, size_t *n_out, mn_keywords_info *info)
+{
+    if (n_out)
+        *n_out = 0;
+    if (info)
+        *info = (mn_keywords_info){.lang = -1};
+    const mn_keywords *kw = as_kw(model);
+    int method = opts ? opts->method : MN_KEYWORDS_DEFAULT;
+    size_t maxw = opts && opts->max_words ? opts->max_words : KW_DEFAULT_WORDS;
+    if (!kw || !s || !n_out || (!text && len) || (k && !out) || (!lang && lang_len) ||
+        method < MN_KEYWORDS_DEFAULT || method > MN_KEYWORDS_RAKE || maxw > KW_MAX_WORDS)
+        return MN_EINVAL;
+    if (len >= UINT32_MAX)
+        return MN_ETOOBIG;
+    int rake = method == MN_KEYWORDS_RAKE;
+    kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = -1,
+                .nb = {.s = s, .p = s->buf[SLOT_KW_NORM], .cap = s->cap[SLOT_KW_NORM]}};
+    int32_t li = lang ? find_code(kw, lang, lang_len) : -1;
+    int guessed = 0;
+    r.lang = li;
+    if (len == 0 || k == 0)
+        return 0;
+
+    size_t n = 0;
+    int rc = tokens_pass(&r, NULL, &n);
+    if (rc)
+        return rc;
+    if (info)
+        info->tokens = n;
+    if (n == 0)
+        goto report;
+    if ((uint64_t)n * maxw >= UINT32_MAX)
+        return MN_ETOOBIG;
+    kw_mem m;
+    if ((rc = carve(s, n, maxw, kw->p.nlangs, &m)))
+        return rc;
+    size_t n2 = 0;
+    if ((rc = tokens_pass(&r, m.tok, &n2)))
+        return rc;
+    assert(n2 == n); /* the same tokens, the same splits */
+    if ((rc = analyse_tokens(&r, m.tok, n)))
+        return rc;
+    uint32_t nwords = 0, nwtok = 0;
+    {
+        /* Pass 2: the word table (all words, stop words too: they are neighbours), keyed by
+         * the hash without a possessive ending. */
+        size_t mask = m.wcap - 1;
+        memset(m.wtab, 0xFF, m.wcap * sizeof *m.wtab);
+        for (size_t i = 0; i < n; i++) {
+            kw_tok *t = &m.tok[i];
+            t->word = NONE;
+            if (!(t->flags & TF_WORD))
+                continue;
+            nwtok++;
+            uint64_t h = t->h;
+            if (t->trim && (rc = nbuf_hash(&r.nb, text + t->off, t->len - t->trim, &h)))
+                return rc;
+            size_t j = (size_t)mix64(h) & mask;
+            for (;;) {
+                uint32_t wi = m.wtab[j];
+                if (wi == NONE) {
+                    m.wtab[j] = nwords;
+                    m.words[nwords] = (kw_word){.h = h, .tf = 1, .last_sent = NONE};
+                    t->word = nwords++;
+                    break;
+                }
+                if (m.words[wi].h == h) {
+                    m.words[wi].tf++;
+                    t->word = wi;
+                    break;
+                }
+                j = (j + 1) & mask;
+            }
+        }
+    }
+    if (li < 0) {
+        li = guess_lang(kw, m.tok, n, m.langc);
+        guessed = li >= 0;
+    }
+    mark_pass(kw, li, text, &m, n, nwtok);
+    stats_pass(&m, n);
+    uint32_t nsent = m.tok[n - 1].sent + 1;
+    if (!rake)
+        yake_word_scores(&m, n, nwords, nsent);
+    uint32_t np = candidates_pass(&m, n, maxw, rake);
+    phrase_scores(&m, np, rake);
+    for (uint32_t p = 0; p < np; p++)
+        m.order[p] = p;
+    heap_init(m.phrases, m.order, np);
+    size_t got = 0, left = np;
+    while (left > 0 && got < k) {
+        uint32_t pi = heap_pop(m.phrases, m.order, &left);
+        const kw_phrase *ph = &m.phrases[pi];
+        int dup = 0;
+        for (size_t c = 0; c < got && !rake && !dup; c++) {
+            const kw_phrase *q = &m.phrases[out[c].start]; /* index kept in start for now */
+            dup = (ph->mask & q->mask) && redundant(&m, ph, q);
+        }
+        if (dup)
+            continue;
+        out[got++] = (mn_keyword){.start = pi, .end = 0, .score = (float)ph->score};
+    }
+    for (size_t c = 0; c < got; c++) {
+        const kw_phrase *ph = &m.phrases[out[c].start];
+        const kw_tok *last = &m.tok[ph->end - 1];
+        out[c].start = m.tok[ph->first].off;
+        out[c].end = last->off + last->len - last->trim;
+        if (!(out[c].score > 0))
+            out[c].score = 1e-6f;
+    }
+    *n_out = got;
+    if (info)
+        info->candidates = np;
+report:
+    if (info) {
+        info->lang = li;
+        info->guessed = guessed;
+    }
+    return 0;
+}
+
+int mn_keywords_extract(const mn_model *m, mn_scratch *s, const char *text, size_t len,
+                        const char *lang, size_t lang_len, size_t k, mn_keyword *out,
+                        size_t *n_out)
+{
+    return mn_keywords_extract_ex(m, s, text, len, lang, lang_len, NULL, k, out, n_out, NULL);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static int kw_predict(const mn_model *m, mn_scratch *s, const char *text, size_t len, int k,
+                      float threshold, mn_prediction *out, size_t *n_out)
+{
+    (void)m, (void)s, (void)text, (void)len, (void)k, (void)threshold, (void)out;
+    *n_out = 0;
+    return MN_EUNSUPPORTED; /* a keywords model answers spans: mn_keywords_extract */
+}
+
+static void kw_destroy(mn_model *m)
+{
+    mn_keywords *kw = (mn_keywords *)m;
+    mn_free(kw->langs_owned);
+    mn_free(kw->hashes_owned);
+    mn_free(kw->lang_of_owned);
+    mn_free(kw->index_owned);
+    mn_free(kw->codes);
+    mn_file_close(kw->file);
+    mn__model_deinit(m);
+    mn_free(kw);
+}
+
+static void put_u32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_u32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int kw_save(const mn_model *m, const char *path, mn_err *err)
+{
+    const mn_keywords *kw = (const mn_keywords *)m;
+    mn_file_writer *w = NULL;
+    int rc = mn_file_writer_new(MN_MODEL_KEYWORDS, &w);
+    if (rc)
+        return mn_err_set(err, rc, "%s: out of memory", path);
+    size_t nbuckets = ((size_t)1 << kw->p.bucket_bits) + 1;
+    rc = mn__model_write_common(m, w);
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_KWPR, &kw->p, sizeof kw->p);
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_KWLN, kw->langs, (size_t)kw->p.nlangs * sizeof *kw->langs);
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_KWHS, kw->hashes, (size_t)kw->p.nentries * 8);
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_KWLG, kw->lang_of, (size_t)kw->p.nentries * 2);
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_KWIX, kw->index, nbuckets * 4);
+    if (!rc)
+        rc = mn_file_writer_begin(w, TAG_KWAL);
+    unsigned char b4[4];
+    uint32_t nal = 0;
+    for (uint32_t i = 0; i < kw->ncodes; i++)
+        nal += !kw->codes[i].is_label;
+    put_u32le(b4, nal);
+    if (!rc)
+        rc = mn_file_writer_append(w, b4, 4);
+    for (uint32_t i = 0; !rc && i < kw->ncodes; i++) {
+        const kw_code *c = &kw->codes[i];
+        if (c->is_label)
+            continue;
+        put_u32le(b4, c->lang);
+        rc = mn_file_writer_append(w, b4, 4);
+        put_u32le(b4, (uint32_t)strlen(c->code));
+        if (!rc)
+            rc = mn_file_writer_append(w, b4, 4);
+        if (!rc)
+            rc = mn_file_writer_append(w, c->code, strlen(c->code));
+    }
+    if (rc) {
+        mn_file_writer_free(w);
+        return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
+    }
+    rc = mn_file_writer_commit(w, path, err);
+    mn_file_writer_free(w);
+    return rc;
+}
+
+static const mn_model_ops keywords_ops = {
+    .name = "keywords",
+    .predict = kw_predict,
+    .save = kw_save,
+    .destroy = kw_destroy,
+};
+
+static mn_keywords *kw_new(void)
+{
+    mn_keywords *kw = mn_calloc(1, sizeof *kw);
+    if (kw)
+        mn__model_init(&kw->base, &keywords_ops, MN_MODEL_KEYWORDS);
+    return kw;
+}
+
+/* Builds the sorted code table from the labels plus n aliases already in kw->codes[0..n)
+ * (the array has room for nlabels more). Fails on a code named twice. */
+static int codes_finish(mn_keywords *kw, uint32_t naliases)
+{
+    uint32_t n = naliases;
+    for (uint32_t i = 0; i < kw->base.nlabels; i++) {
+        kw_code *c = &kw->codes[n++];
+        if (!code_norm(kw->base.labels[i], strlen(kw->base.labels[i]), c->code))
+            return MN_ECORRUPT;
+        c->lang = i;
+        c->is_label = 1;
+    }
+    qsort(kw->codes, n, sizeof *kw->codes, code_cmp);
+    for (uint32_t i = 1; i < n; i++)
+        if (strcmp(kw->codes[i - 1].code, kw->codes[i].code) == 0)
+            return MN_ECORRUPT;
+    kw->ncodes = n;
+    return 0;
+}
+
+/* Checks the tables against each other, so a lookup can never read out of bounds or miss. */
+static const char *check_tables(const mn_keywords *kw)
+{
+    const kw_params *p = &kw->p;
+    size_t nb = (size_t)1 << p->bucket_bits;
+    if (kw->index[0] != 0 || kw->index[nb] != p->nentries)
+        return "bucket index does not cover the entries";
+    uint64_t words = 0;
+    for (uint32_t l = 0; l < p->nlangs; l++) {
+        if (kw->langs[l].max_tokens < 1 || kw->langs[l].max_tokens > KW_MAX_STOP_TOKENS ||
+            kw->langs[l].max_cps > KW_MAX_CPS)
+            return "language table is damaged";
+        words += kw->langs[l].words;
+    }
+    if (words != p->nentries)
+        return "language word counts do not add up to the entries";
+    for (size_t b = 0; b < nb; b++) {
+        if (kw->index[b] > kw->index[b + 1])
+            return "bucket index is not sorted";
+        for (uint32_t i = kw->index[b]; i < kw->index[b + 1]; i++) {
+            if ((kw->hashes[i] >> shift_of(kw)) != b)
+                return "an entry is in the wrong bucket";
+            if (i > 0 && (kw->hashes[i - 1] > kw->hashes[i] ||
+                          (kw->hashes[i - 1] == kw->hashes[i] &&
+                           kw->lang_of[i - 1] >= kw->lang_of[i])))
+                return "entries are not sorted";
+            if (kw->lang_of[i] >= p->nlangs)
+                return "an entry names an unknown language";
+        }
+    }
+    return NULL;
+}
+
+int mn__keywords_load(const struct mn_file *f, mn_model **out, mn_err *err)
+{
+    mn_keywords *kw = kw_new();
+    if (!kw) {
+        mn_file_close((mn_file *)f);
+        return mn_err_set(err, MN_ENOMEM, "out of memory");
+    }
+    kw->file = (mn_file *)f;
+    int rc = mn__model_read_common(&kw->base, f, err);
+    if (rc)
+        goto fail;
+    const void *d;
+    size_t size;
+    rc = MN_ECORRUPT;
+    if (mn_file_section(f, TAG_KWPR, &d, &size) != 0 || size != sizeof kw->p) {
+        mn_err_set(err, rc, "keywords parameters ('KWPR') missing");
+        goto fail;
+    }
+    memcpy(&kw->p, d, sizeof kw->p);
+    const kw_params *p = &kw->p;
+    if (p->version != KW_VERSION || p->nlangs != kw->base.nlabels || p->nlangs > 65535 ||
+        p->bucket_bits < 1 || p->bucket_bits > 24) {
+        mn_err_set(err, rc, "keywords parameters are inconsistent");
+        goto fail;
+    }
+    size_t nb = ((size_t)1 << p->bucket_bits) + 1;
+    struct {
+        uint32_t tag;
+        size_t size;
+        const void **dst;
+        const char *what;
+    } secs[] = {
+        {TAG_KWLN, (size_t)p->nlangs * sizeof(kw_lang), (const void **)&kw->langs, "KWLN"},
+        {TAG_KWHS, (size_t)p->nentries * 8, (const void **)&kw->hashes, "KWHS"},
+        {TAG_KWLG, (size_t)p->nentries * 2, (const void **)&kw->lang_of, "KWLG"},
+        {TAG_KWIX, nb * 4, (const void **)&kw->index, "KWIX"},
+    };
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+        if (mn_file_section(f, secs[i].tag, &d, &size) != 0 || size != secs[i].size) {
+            mn_err_set(err, rc, "section '%s' missing or of the wrong size", secs[i].what);
+            goto fail;
+        }
+        *secs[i].dst = d;
+    }
+    const char *bad = check_tables(kw);
+    if (bad) {
+        mn_err_set(err, rc, "keywords tables: %s", bad);
+        goto fail;
+    }
+    if (mn_file_section(f, TAG_KWAL, &d, &size) != 0 || size < 4) {
+        mn_err_set(err, rc, "aliases section ('KWAL') missing");
+        goto fail;
+    }
+    const unsigned char *a = d;
+    uint32_t nal = get_u32le(a);
+    if (nal > (size - 4) / 9) {
+        mn_err_set(err, rc, "alias count %u does not fit its section", nal);
+        goto fail;
+    }
+    kw->codes = mn_calloc((size_t)nal + p->nlangs + 1, sizeof *kw->codes);
+    if (!kw->codes) {
+        rc = mn_err_set(err, MN_ENOMEM, "out of memory");
+        goto fail;
+    }
+    size_t pos = 4;
+    for (uint32_t i = 0; i < nal; i++) {
+        if (size - pos < 8) {
+            mn_err_set(err, rc, "alias %u is damaged", i);
+            goto fail;
+        }
+        uint32_t lang = get_u32le(a + pos), len = get_u32le(a + pos + 4);
+        pos += 8;
+        if (lang >= p->nlangs || len > size - pos ||
+            !code_norm((const char *)a + pos, len, kw->codes[i].code) ||
+            memcmp(kw->codes[i].code, a + pos, len) != 0) {
+            mn_err_set(err, rc, "alias %u is damaged", i);
+            goto fail;
+        }
+        kw->codes[i].lang = lang;
+        pos += len;
+    }
+    if (codes_finish(kw, nal) != 0) {
+        mn_err_set(err, rc, "a language code is invalid or named twice");
+        goto fail;
+    }
+    kw->base.size_bytes = mn_file_size(f);
+    *out = &kw->base;
+    return 0;
+fail:
+    kw_destroy(&kw->base);
+    return rc;
+}
+
+/* ---- building from a stop-word file ------------------------------------------------------ */
+
+typedef struct kw_entry {
+    uint64_t h;
+    uint32_t lang;
+} kw_entry;
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const kw_entry *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return (x->lang > y->lang) - (x->lang < y->lang);
+}
+
+typedef struct kw_builder {
+    const char *path;
+    char *data;
+    kw_entry *ents;
+    size_t nents, ents_cap;
+    kw_code *codes; /* labels and aliases as read, in order */
+    uint32_t ncodes;
+    size_t codes_cap;
+    kw_lang *langs;
+    char (*names)[KW_CODE_MAX + 1]; /* language codes, by language */
+    uint32_t nlangs;
+    size_t langs_cap, names_cap;
+    nbuf nb;
+} kw_builder;
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *np = mn_realloc(*p, c * elem);
+    if (!np)
+        return MN_ENOMEM;
+    *p = np;
+    *cap = c;
+    return 0;
+}
+
+static int builder_add_code(kw_builder *b, const char *code, uint32_t lang, int is_label)
+{
+    if (grow((void **)&b->codes, &b->codes_cap, (size_t)b->ncodes + 1, sizeof *b->codes))
+        return MN_ENOMEM;
+    kw_code *c = &b->codes[b->ncodes++];
+    memset(c, 0, sizeof *c);
+    memcpy(c->code, code, strlen(code) + 1);
+    c->lang = lang;
+    c->is_label = (uint32_t)is_label;
+    return 0;
+}
+
+/* Parses the "lang[,alias...]" field of line lineno; sets *lang. */
+static int builder_langs(kw_builder *b, const char *f, size_t n, unsigned long lineno,
+                         uint32_t *lang, mn_err *err)
+{
+    int32_t li = -1;
+    for (size_t i = 0; i <= n;) {
+        size_t e = i;
+        while (e < n && f[e] != ',')
+            e++;
+        char code[KW_CODE_MAX + 1];
+        if (!code_norm(f + i, e - i, code))
+            return mn_err_set(err, MN_EFORMAT,
+                              "%s:%lu: language code '%.*s' is not 1-15 letters, digits, '-' "
+                              "or '_'",
+                              b->path, lineno, (int)(e - i < 40 ? e - i : 40), f + i);
+        int32_t known = -1;
+        int known_label = 0;
+        for (uint32_t c = 0; c < b->ncodes && known < 0; c++) {
+            if (strcmp(b->codes[c].code, code) == 0) {
+                known = (int32_t)b->codes[c].lang;
+                known_label = (int)b->codes[c].is_label;
+            }
+        }
+        if (i == 0 && known >= 0 && !known_label)
+            return mn_err_set(err, MN_EFORMAT,
+                              "%s:%lu: '%s' is an alias of language '%s', not a list of its own",
+                              b->path, lineno, code, b->names[known]);
+        if (i == 0 && known >= 0) {
+            li = known;
+        } else if (i == 0) {
+            if (b->nlangs >= 65535)
+                return mn_err_set(err, MN_EFORMAT, "%s:%lu: more than 65535 languages", b->path,
+                                  lineno);
+            if (grow((void **)&b->langs, &b->langs_cap, (size_t)b->nlangs + 1, sizeof *b->langs) ||
+                grow((void **)&b->names, &b->names_cap, (size_t)b->nlangs + 1, sizeof *b->names) ||
+                builder_add_code(b, code, b->nlangs, 1))
+                return mn_err_set(err, MN_ENOMEM, "out of memory");
+            li = (int32_t)b->nlangs++;
+            b->langs[li] = (kw_lang){0};
+            memcpy(b->names[li], code, sizeof code);
+        } else if (known >= 0 && known != li) {
+            return mn_err_set(err, MN_EFORMAT, "%s:%lu: alias '%s' already names language '%s'",
+                              b->path, lineno, code, b->names[known]);
+        } else if (known < 0 && builder_add_code(b, code, (uint32_t)li, 0)) {
+            return mn_err_set(err, MN_ENOMEM, "out of memory");
+        }
+        i = e + 1;
+    }
+    *lang = (uint32_t)li;
+    return 0;
+}
+
+static int meta_key_ok(const char *k, size_t n)
+{
+    if (n == 0 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || k[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static int set_meta_u(mn_model *m, const char *key, unsigned long long v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", v);
+    return mn__model_meta_set(m, key, buf);
+}
+
+/* Model metadata, first: task and created (so they lead, as in every model). */
+static int builder_meta_head(mn_keywords *kw)
+{
+    char created[32];
+    const char *pinned = getenv("SOURCE_DATE_EPOCH");
+    time_t now = time(NULL);
+    if (pinned && *pinned) {
+        char *end;
+        long long v = strtoll(pinned, &end, 10);
+        if (*end == '\0' && v >= 0)
+            now = (time_t)v;
+    }
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int rc = mn__model_meta_set(&kw->base, "task", "keywords");
+    return rc ? rc : mn__model_meta_set(&kw->base, "created", created);
+}
+
+/* Then, after the file's "# key: value" pairs: method and counts. */
+static int builder_meta_tail(mn_keywords *kw, const kw_builder *b, uint64_t file_hash)
+{
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)file_hash);
+    mn_model *m = &kw->base;
+    uint32_t nal = 0;
+    for (uint32_t i = 0; i < b->ncodes; i++)
+        nal += !b->codes[i].is_label;
+    int rc = mn__model_meta_set(m, "algorithm",
+                                "stop-word lists (NFKC + case fold, XXH3); YAKE-like scoring, "
+                                "RAKE on request");
+    if (!rc)
+        rc = mn__model_meta_set(m, "train_hash", hash);
+    if (!rc)
+        rc = set_meta_u(m, "languages", kw->p.nlangs);
+    if (!rc)
+        rc = set_meta_u(m, "aliases", nal);
+    if (!rc)
+        rc = set_meta_u(m, "words", kw->p.nentries);
+    return rc;
+}
+
+/* Sorts and dedupes the entries, and fills the tables of kw. */
+static int builder_tables(mn_keywords *kw, kw_builder *b)
+{
+    if (b->nents)
+        qsort(b->ents, b->nents, sizeof *b->ents, entry_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < b->nents; i++)
+        if (n == 0 || entry_cmp(&b->ents[n - 1], &b->ents[i]) != 0)
+            b->ents[n++] = b->ents[i];
+    if (n > UINT32_MAX)
+        return MN_ETOOBIG;
+    /* About 5 entries per bucket: a lookup reads one or two cache lines. */
+    uint32_t bits = 1;
+    while (bits < 24 && ((size_t)1 << bits) * 5 < n)
+        bits++;
+    size_t nb = (size_t)1 << bits;
+    kw->hashes_owned = mn_malloc((n ? n : 1) * sizeof *kw->hashes_owned);
+    kw->lang_of_owned = mn_malloc((n ? n : 1) * sizeof *kw->lang_of_owned);
+    kw->index_owned = mn_malloc((nb + 1) * sizeof *kw->index_owned);
+    kw->langs_owned = mn_malloc((b->nlangs ? b->nlangs : 1) * sizeof *kw->langs_owned);
+    if (!kw->hashes_owned || !kw->lang_of_owned || !kw->index_owned || !kw->langs_owned)
+        return MN_ENOMEM;
+    memcpy(kw->langs_owned, b->langs, (size_t)b->nlangs * sizeof *b->langs);
+    for (uint32_t l = 0; l < b->nlangs; l++)
+        kw->langs_owned[l].words = 0;
+    size_t e = 0;
+    for (size_t bk = 0; bk <= nb; bk++) {
+        while (e < n && (b->ents[e].h >> (64 - bits)) < bk)
+            e++;
+        kw->index_owned[bk] = (uint32_t)e;
+    }
+    kw->index_owned[nb] = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        kw->hashes_owned[i] = b->ents[i].h;
+        kw->lang_of_owned[i] = (uint16_t)b->ents[i].lang;
+        kw->langs_owned[b->ents[i].lang].words++;
+    }
+    kw->p = (kw_params){
+        .version = KW_VERSION,
+        .nlangs = b->nlangs,
+        .nentries = (uint32_t)n,
+        .bucket_bits = bits,
+    };
+    kw->langs = kw->langs_owned;
+    kw->hashes = kw->hashes_owned;
+    kw->lang_of = kw->lang_of_owned;
+    kw->index = kw->index_owned;
+    return 0;
+}
+
+int mn_keywords_build(const char *path, mn_model **out, mn_err *err)
+{
+    if (!path || !out)
+        return mn_err_set(err, MN_EINVAL, "keywords: no stop-word file or output");
+    kw_builder b = {.path = path};
+    mn_keywords *kw = NULL;
+    FILE *fp = fopen(path, "rb");
+    int rc;
+    if (!fp) {
+        int e = errno;
+        return mn_err_set(err, MN_ERRNO(e), "%s: %s", path, strerror(e));
+    }
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 65536 + 1 > cap) {
+            size_t c = cap ? cap * 2 : 1 << 17;
+            char *np = mn_realloc(b.data, c);
+            if (!np) {
+                fclose(fp);
+                rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            b.data = np;
+            cap = c;
+        }
+        size_t got = fread(b.data + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        int e = errno;
+        fclose(fp);
+        rc = mn_err_set(err, MN_ERRNO(e ? e : EIO), "%s: read error", path);
+        goto fail;
+    }
+    fclose(fp);
+    b.data[len] = '\0';
+    uint64_t file_hash = mn_hash64(b.data, len);
+
+    kw = kw_new();
+    if (!kw || builder_meta_head(kw) != 0) {
+        rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    unsigned long lineno = 0;
+    int seen_word = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && b.data[e] != '\n')
+            e++;
+        size_t next = e + 1, ll = e - i;
+        const char *ln = b.data + i;
+        lineno++;
+        i = next;
+        if (ll && ln[ll - 1] == '\r')
+            ll--;
+        size_t bad;
+        if (mn_utf8_validate(ln, ll, &bad) != 0) {
+            rc = mn_err_set(err, MN_EUTF8, "%s:%lu: invalid UTF-8 at byte %zu", path, lineno,
+                            bad + 1);
+            goto fail;
+        }
+        size_t sp = 0;
+        while (sp < ll && (ln[sp] == ' ' || ln[sp] == '\t'))
+            sp++;
+        if (sp == ll)
+            continue;
+        if (ln[0] == '#') {
+            /* "# key: value" before the first word becomes metadata. */
+            const char *k = ln + 1;
+            size_t rest = ll - 1;
+            while (rest && *k == ' ')
+                k++, rest--;
+            const char *colon = memchr(k, ':', rest);
+            if (!seen_word && colon && meta_key_ok(k, (size_t)(colon - k))) {
+                char key[40], val[256];
+                size_t kl = (size_t)(colon - k);
+                const char *v = colon + 1;
+                size_t vl = rest - kl - 1;
+                while (vl && *v == ' ')
+                    v++, vl--;
+                while (vl && v[vl - 1] == ' ')
+                    vl--;
+                if (vl >= sizeof val)
+                    vl = sizeof val - 1;
+                memcpy(key, k, kl);
+                key[kl] = '\0';
+                memcpy(val, v, vl);
+                val[vl] = '\0';
+                if (mn__model_meta_set(&kw->base, key, val)) {
+                    rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+                    goto fail;
+                }
+            }
+            continue;
+        }
+        const char *tab = memchr(ln, '\t', ll);
+        if (!tab) {
+            rc = mn_err_set(err, MN_EFORMAT, "%s:%lu: expected 'lang<TAB>word'", path, lineno);
+            goto fail;
+        }
+        uint32_t lang = 0;
+        if ((rc = builder_langs(&b, ln, (size_t)(tab - ln), lineno, &lang, err)))
+            goto fail;
+        const char *w = tab + 1;
+        size_t wl = ll - (size_t)(w - ln);
+        uint64_t h;
+        size_t ntok;
+        if ((rc = phrase_hash(&b.nb, w, wl, &h, &ntok))) {
+            mn_err_set(err, rc, "%s: out of memory", path);
+            goto fail;
+        }
+        if (ntok == 0) {
+            rc = mn_err_set(err, MN_EFORMAT, "%s:%lu: the word is empty", path, lineno);
+            goto fail;
+        }
+        if (ntok > KW_MAX_STOP_TOKENS) {
+            rc = mn_err_set(err, MN_EFORMAT, "%s:%lu: more than %d tokens in one stop phrase",
+                            path, lineno, KW_MAX_STOP_TOKENS);
+            goto fail;
+        }
+        kw_lang *L = &b.langs[lang];
+        if (ntok > L->max_tokens)
+            L->max_tokens = (uint16_t)ntok;
+        int32_t cp0 = -1;
+        if (wl)
+            mn_utf8_decode(w, wl, &cp0);
+        if (ntok == 1 && no_space_script(cp0)) {
+            /* Stop words of scripts without spaces are also looked for inside words. */
+            size_t cps = count_cps(w, wl);
+            if (cps > KW_MAX_CPS)
+                cps = KW_MAX_CPS;
+            if (cps > L->max_cps)
+                L->max_cps = (uint16_t)cps;
+        }
+        if (grow((void **)&b.ents, &b.ents_cap, b.nents + 1, sizeof *b.ents)) {
+            rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        b.ents[b.nents++] = (kw_entry){h, lang};
+        seen_word = 1;
+    }
+    if (b.nents == 0) {
+        rc = mn_err_set(err, MN_EEMPTY, "%s: no stop words", path);
+        goto fail;
+    }
+    char **names = mn_malloc((size_t)b.nlangs * sizeof *names);
+    if (!names) {
+        rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (uint32_t l = 0; l < b.nlangs; l++)
+        names[l] = b.names[l];
+    rc = mn__model_set_labels(&kw->base, names, NULL, b.nlangs);
+    mn_free(names);
+    if (!rc)
+        rc = builder_tables(kw, &b);
+    if (!rc) {
+        kw->codes = mn_calloc((size_t)b.ncodes + 1, sizeof *kw->codes);
+        rc = kw->codes ? 0 : MN_ENOMEM;
+    }
+    if (!rc) {
+        uint32_t nal = 0;
+        for (uint32_t c = 0; c < b.ncodes; c++)
+            if (!b.codes[c].is_label)
+                kw->codes[nal++] = b.codes[c];
+        rc = codes_finish(kw, nal);
+    }
+    if (!rc)
+        rc = builder_meta_tail(kw, &b, file_hash);
+    if (rc) {
+        mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
+        goto fail;
+    }
+    kw->base.size_bytes = sizeof *kw + (size_t)kw->p.nentries * 10 +
+                          (((size_t)1 << kw->p.bucket_bits) + 1) * 4 +
+                          (size_t)kw->p.nlangs * sizeof(kw_lang) +
+                          (size_t)kw->ncodes * sizeof(kw_code);
+    mn_free(b.data);
+    mn_free(b.ents);
+    mn_free(b.codes);
+    mn_free(b.langs);
+    mn_free(b.names);
+    mn_free(b.nb.p);
+    *out = &kw->base;
+    return 0;
+fail:
+    if (kw)
+        kw_destroy(&kw->base);
+    mn_free(b.data);
+    mn_free(b.ents);
+    mn_free(b.codes);
+    mn_free(b.langs);
+    mn_free(b.names);
+    mn_free(b.nb.p);
+    return rc;
+}

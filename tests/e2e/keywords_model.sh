@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# The shipped keywords model, models/keywords.mnlp (built by scripts/models/keywords.sh,
+# described under "## keywords" in docs/MODELS.md), through the command: the file is small and a
+# keywords model with 58 stop-word lists from stopwords-iso; every list can be found by a code
+# the shipped lang model answers (so `lang` -> `keywords` works as a pipeline); `predict` gives
+# the expected top phrase for English, German and Chinese texts, guesses the list when no
+# language is given, prints exact byte spans with --json, reads lines from standard input,
+# stays quiet on empty text, refuses invalid UTF-8 (or repairs it with --lenient); the
+# sanity-set recall stays above its floor; `train --type keywords` builds a model from a small
+# file and names the line of a bad one; a damaged model is refused.
+# Needs MN_BIN and MN_SRC. Prints one line per check and ends with "N passed, M failed".
+set -euo pipefail
+
+BIN=${MN_BIN:?set MN_BIN to the micronlp binary}
+SRC=${MN_SRC:?set MN_SRC to the source directory}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+MODEL=$SRC/models/keywords.mnlp
+LIMIT=524288
+SANITY_FLOOR=0.70 # exact recall@5 on tests/data/keywords/sanity.tsv; 0.778 when built
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok    $1"; }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL  $1"
+    [ -s "$TMP/err" ] && sed 's/^/      | /' "$TMP/err" | head -n 8
+    : >"$TMP/err"
+}
+: >"$TMP/err"
+check() { # name, command...: passes when the command succeeds
+    local name=$1
+    shift
+    if "$@" 2>>"$TMP/err"; then ok "$name"; else bad "$name"; fi
+}
+
+if [ ! -f "$MODEL" ]; then
+    bad "$MODEL is missing"
+    echo "$pass passed, $fail failed"
+    exit 1
+fi
+size=$(stat -c %s "$MODEL")
+if [ "$size" -le "$LIMIT" ]; then ok "size $size bytes <= $LIMIT"; else bad "size $size bytes > $LIMIT"; fi
+
+"$BIN" info --model "$MODEL" --json >"$TMP/info.json" 2>"$TMP/err" || bad "info failed"
+check "info: a keywords model, 58 languages, from stopwords-iso@1.1.0" python3 - "$TMP/info.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["metadata"]
+assert d["type"] == "keywords", d["type"]
+assert d["label_count"] == 58 and "en" in d["labels"] and "zh" in d["labels"], d["label_count"]
+assert m["task"] == "keywords" and m["source"] == "stopwords-iso@1.1.0", m
+assert m["languages"] == "58" and int(m["words"]) > 21000, m
+PY
+
+# Every list is reachable from the lang model's answers (ISO 639-3 codes).
+if [ -f "$SRC/models/lang.mnlp" ]; then
+    "$BIN" info --model "$SRC/models/lang.mnlp" --json >"$TMP/lang.json" 2>"$TMP/err"
+    python3 - "$TMP/lang.json" "$TMP/info.json" >"$TMP/codes" <<'PY'
+import json, sys
+labels = [l for l in json.load(open(sys.argv[1]))["labels"] if l != "und"]
+print("\n".join(labels))
+PY
+    missing=
+    for l in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["labels"]))' "$TMP/info.json"); do
+        found=0
+        while read -r code; do
+            if "$BIN" predict "$MODEL" --lang "$code" --json "x" 2>/dev/null | grep -q "\"lang\":\"$l\""; then
+                found=1
+                break
+            fi
+        done < <(grep -x -E "$(python3 - "$l" <<'PY'
+import sys
+# the 639-3 codes stopwords.py gives each list (first = the lang model's code)
+A = {"ar": "arb", "et": "ekk", "fa": "pes", "ku": "ckb", "lv": "lvs", "ms": "zlm", "no": "nob",
+     "sw": "swh", "tl": "tgl", "zh": "cmn"}
+import json
+print(A.get(sys.argv[1], "[a-z]{3}"))
+PY
+)" "$TMP/codes" | head -n 400)
+        [ $found = 1 ] || missing="$missing $l"
+    done
+    if [ -z "$missing" ]; then ok "every list is found by a code of the lang model"; else bad "no lang-model code finds:$missing"; fi
+    # lang -> keywords, as a pipeline does it
+    text="The central bank raised interest rates again. Inflation is still high, so the central bank may raise interest rates further."
+    code=$(echo "$text" | "$BIN" predict --model "$SRC/models/lang.mnlp" | awk '{ print $1 }')
+    top=$("$BIN" predict "$MODEL" --lang "$code" --k 1 "$text" 2>"$TMP/err" | head -1 | cut -f1)
+    if [ "$code" = eng ] && [ "$top" = "central bank" ]; then ok "lang says $code, keywords' top phrase: $top"; else bad "lang says '$code', top phrase '$top'"; fi
+else
+    bad "models/lang.mnlp is missing"
+fi
+
+top_phrase() { # lang, text
+    "$BIN" predict "$MODEL" --lang "$1" --k 5 -- "$2" 2>"$TMP/err" | head -1 | cut -f1
+}
+t=$(top_phrase eng "Solar panels are appearing on more homes as electricity prices keep rising. A typical household can cover half of its yearly use with solar panels, and batteries store the surplus.")
+if [ "$t" = "Solar panels" ]; then ok "English: top phrase '$t'"; else bad "English: top phrase '$t', want 'Solar panels'"; fi
+t=$(top_phrase deu "Die Bundesregierung hat am Mittwoch ein neues Klimaschutzgesetz beschlossen. Das Klimaschutzgesetz soll die Emissionen im Verkehr bis 2030 halbieren.")
+if [ "$t" = "Klimaschutzgesetz" ]; then ok "German: top phrase '$t'"; else bad "German: top phrase '$t', want 'Klimaschutzgesetz'"; fi
+t=$(top_phrase cmn "机器学习是人工智能的一个分支。机器学习算法从数据中学习规律，深度学习是机器学习的一种方法。")
+if [ "$t" = "机器学习" ]; then ok "Chinese: top phrase '$t'"; else bad "Chinese: top phrase '$t', want '机器学习'"; fi
+
+# --json: exact byte spans, a guessed list, scores in (0, 1]
+text="Coral reefs shelter a quarter of all marine species. Ocean warming bleaches coral reefs — «Ocean warming» is the main threat."
+"$BIN" predict "$MODEL" --json -- "$text" >"$TMP/out.json" 2>"$TMP/err" || bad "predict --json failed"
+check "--json: spans are exact bytes, language guessed (en), scores in (0,1], stop words absent" python3 - "$TMP/out.json" "$text" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+text = sys.argv[2].encode()
+assert d["lang"] == "en" and d["guessed"] is True, d
+kws = d["keywords"]
+assert len(kws) >= 3, kws
+assert kws[0]["score"] == 1
+for k in kws:
+    assert text[k["start"]:k["end"]].decode() == k["text"], k
+    assert 0 < k["score"] <= 1, k
+    assert k["text"].lower().split()[0] not in ("the", "a", "of", "is", "all"), k
+assert {"coral reefs", "ocean warming"} <= {k["text"].lower() for k in kws}, kws
+PY
+
+# Lines from standard input: one group per line, a blank line after each
+printf 'Honey bees pollinate crops. Pesticides harm honey bees.\n\nThe volcano erupted; lava flows reached the coast of the volcano island.\n' |
+    "$BIN" predict "$MODEL" --lang en >"$TMP/lines" 2>"$TMP/err" || bad "predict from stdin failed"
+groups=$(awk 'BEGIN { n = 0 } /^$/ { n++ } END { print n }' "$TMP/lines")
+if [ "$groups" = 3 ] && grep -q "^Honey bees	" "$TMP/lines" && grep -qi "^volcano" "$TMP/lines"; then
+    ok "stdin: 3 lines -> 3 groups, phrases of each"
+else
+    bad "stdin: $groups groups: $(tr '\n' '|' <"$TMP/lines")"
+fi
+out=$("$BIN" predict "$MODEL" --lang en -- "" 2>"$TMP/err")
+if [ -z "$out" ]; then ok "empty text: no phrases"; else bad "empty text gave '$out'"; fi
+out=$("$BIN" predict "$MODEL" --lang en -- "the of and it is, was 42." 2>"$TMP/err")
+if [ -z "$out" ]; then ok "stop words and numbers only: no phrases"; else bad "stop words only gave '$out'"; fi
+
+printf 'bad \xff byte\n' >"$TMP/bad.txt"
+if "$BIN" predict "$MODEL" --input "$TMP/bad.txt" >/dev/null 2>"$TMP/err"; then
+    bad "invalid UTF-8 accepted"
+elif grep -q "bad.txt:1: invalid UTF-8 at byte 5" "$TMP/err"; then
+    : >"$TMP/err"; ok "invalid UTF-8 refused with file:line:byte"
+else
+    bad "invalid UTF-8: unexpected message"
+fi
+check "--lenient repairs invalid UTF-8" "$BIN" predict "$MODEL" --lenient --input "$TMP/bad.txt"
+out=$("$BIN" predict "$MODEL" --method rake --lang en --k 2 -- "Wildfires spread after months of drought. Firefighters fought wildfires." 2>"$TMP/err" | grep -c .)
+if [ "$out" = 2 ]; then ok "--method rake answers"; else bad "--method rake gave $out lines"; fi
+if "$BIN" predict "$MODEL" --max-words 9 -- "text" >/dev/null 2>"$TMP/err"; then bad "--max-words 9 accepted"; else
+    [ $? = 2 ] && { : >"$TMP/err"; ok "--max-words 9: usage error"; } || bad "--max-words 9: wrong exit code"
+fi
+if "$BIN" predict "$MODEL" --help >"$TMP/help" 2>&1 && grep -q -- "--lang CODE" "$TMP/help"; then ok "predict --help on a keywords model"; else bad "predict --help"; fi
+
+# Sanity-set quality floor
+r=$(python3 "$SRC/bench/keywords/sanity.py" "$BIN" "$MODEL" --methods yake 2>"$TMP/err" | awk '/^yake/ { print $4 }')
+if [ -n "$r" ] && awk -v a="$r" -v f="$SANITY_FLOOR" 'BEGIN { exit !(a >= f) }'; then
+    ok "sanity set: exact recall@5 $r >= $SANITY_FLOOR"
+else
+    bad "sanity set: exact recall@5 '$r' < $SANITY_FLOOR"
+fi
+
+# train --type keywords
+printf '# source: e2e\nen,eng\tthe\nen,eng\tof\nde,deu\tdie\n' >"$TMP/sw.tsv"
+if "$BIN" train --type keywords "$TMP/sw.tsv" -o "$TMP/kw.mnlp" 2>"$TMP/err" &&
+    "$BIN" info "$TMP/kw.mnlp" | grep -Eq '^labels +2: en de'; then
+    : >"$TMP/err"; ok "train --type keywords builds a 2-language model"
+else
+    bad "train --type keywords failed"
+fi
+printf 'en\tthe\nen the\n' >"$TMP/bad.tsv"
+if "$BIN" train --type keywords --input "$TMP/bad.tsv" --output "$TMP/x.mnlp" 2>"$TMP/err"; then
+    bad "a bad stop-word file was accepted"
+elif grep -q "bad.tsv:2: expected 'lang<TAB>word'" "$TMP/err"; then
+    : >"$TMP/err"; ok "bad stop-word file: error names the line"
+else
+    bad "bad stop-word file: unexpected message"
+fi
+check "train --type keywords --help" "$BIN" train --type keywords --help
+cp "$MODEL" "$TMP/damaged.mnlp"
+printf '\x01' | dd of="$TMP/damaged.mnlp" bs=1 seek=$((size - 10)) conv=notrunc 2>/dev/null
+if "$BIN" predict "$TMP/damaged.mnlp" --lang en "some text" >/dev/null 2>"$TMP/err"; then
+    bad "a damaged model was used"
+elif grep -q "checksum\|corrupt" "$TMP/err"; then
+    : >"$TMP/err"; ok "a damaged model is refused"
+else
+    bad "damaged model: unexpected message"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * Tests of src/models/keywords.c: building a keywords model from a small stop-word file
+ * (tests/data/keywords/stopwords.tsv), its language codes and aliases, the save/open round
+ * trip, extraction (English and German texts with a clear top phrase, stop words never
+ * returned, exact spans over multi-byte text, empty and stop-word-only texts, the guess and the
+ * language-independent fallback, Chinese, Japanese, Thai and Vietnamese), allocation failures,
+ * the warm path without allocation, threads, and damaged files.
+ */
+/* The file under test is included, so the damaged-file test can write tables that pass the
+ * checksums but disagree with each other (its structs and section tags are file-static). */
+#include "models/keywords.c"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "micronlp/alloc.h"
+#include "micronlp/text.h"
+#include "test.h"
+
+static const char *data_path(const char *name)
+{
+    static char buf[4096];
+    const char *dir = getenv("MN_TEST_DATA");
+    snprintf(buf, sizeof buf, "%s/keywords/%s", dir ? dir : "tests/data", name);
+    return buf;
+}
+
+static mn_model *build(void)
+{
+    mn_model *m = NULL;
+    mn_err err;
+    mn_err_clear(&err);
+    int rc = mn_keywords_build(data_path("stopwords.tsv"), &m, &err);
+    if (rc != 0)
+        fprintf(stderr, "build: %s\n", err.msg);
+    return m;
+}
+
+static const char *write_file(const char *name, const char *content, size_t len)
+{
+    const char *p = mn_test_tmp_path(name);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        abort();
+    fwrite(content, 1, len, f);
+    fclose(f);
+    return p;
+}
+
+/* Extracts with the default options; the phrases as a C string "a|b|c" in buf. */
+static size_t extract(const mn_model *m, mn_scratch *s, const char *text, const char *lang,
+                      size_t k, mn_keyword *out, char *buf, size_t cap)
+{
+    size_t n = 99;
+    int rc = mn_keywords_extract(m, s, text, strlen(text), lang, lang ? strlen(lang) : 0, k, out,
+                                 &n);
+    if (rc != 0) {
+        fprintf(stderr, "extract: %s\n", mn_strerror(rc));
+        return 0;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s%.*s", i ? "|" : "",
+                                 (int)(out[i].end - out[i].start), text + out[i].start);
+    return n;
+}
+
+/* Checks every span: inside the text, on UTF-8 boundaries, no surrounding space, scores in
+ * (0, 1] best first with the best at 1, no stop word, punctuation or number as a token, and
+ * distinct after normalisation. Returns 0 if all hold. */
+static int check_spans(const mn_model *m, int32_t lang, const char *text, const mn_keyword *kw,
+                       size_t n)
+{
+    size_t len = strlen(text);
+    char norm[8][256];
+    size_t nlen[8];
+    for (size_t i = 0; i < n; i++) {
+        const mn_keyword *k = &kw[i];
+        if (!(k->start < k->end && k->end <= len))
+            return fprintf(stderr, "span %zu out of the text\n", i), -1;
+        if (((unsigned char)text[k->start] & 0xC0) == 0x80 ||
+            (k->end < len && ((unsigned char)text[k->end] & 0xC0) == 0x80))
+            return fprintf(stderr, "span %zu cuts a UTF-8 sequence\n", i), -1;
+        if (text[k->start] == ' ' || text[k->end - 1] == ' ')
+            return fprintf(stderr, "span %zu has surrounding space\n", i), -1;
+        if (!(k->score > 0.0f && k->score <= 1.0f) || (i == 0 && k->score != 1.0f) ||
+            (i > 0 && k->score > kw[i - 1].score))
+            return fprintf(stderr, "score %zu is %g\n", i, (double)k->score), -1;
+        mn_token tok[32];
+        size_t nt = mn_tokenize(text + k->start, k->end - k->start, tok, 32);
+        for (size_t t = 0; t < nt && t < 32; t++) {
+            const char *w = text + k->start + tok[t].off;
+            if (tok[t].kind == MN_TOK_PUNCT || tok[t].kind == MN_TOK_NUMBER)
+                return fprintf(stderr, "span %zu holds '%.*s'\n", i, (int)tok[t].len, w), -1;
+            if (lang >= 0 && mn_keywords_is_stopword(m, (uint32_t)lang, w, tok[t].len))
+                return fprintf(stderr, "span %zu holds stop word '%.*s'\n", i, (int)tok[t].len,
+                               w),
+                       -1;
+        }
+        if (i < 8) {
+            if (mn_normalize(text + k->start, k->end - k->start, MN_NORM_NFKC | MN_NORM_CASEFOLD,
+                             norm[i], sizeof norm[i], &nlen[i]) != 0)
+                return -1;
+            for (size_t j = 0; j < i; j++)
+                if (nlen[j] == nlen[i] && memcmp(norm[j], norm[i], nlen[i]) == 0)
+                    return fprintf(stderr, "spans %zu and %zu are the same phrase\n", j, i), -1;
+        }
+    }
+    return 0;
+}
+
+static const char *const EN_TEXT =
+    "Solar panels are appearing on more homes as electricity prices keep rising. Installers "
+    "report that demand for rooftop installations doubled last year. A typical household can "
+    "cover half of its yearly use with solar panels, and batteries store the surplus for the "
+    "evening. Owners of solar panels pay less for electricity.";
+
+static const char *const DE_TEXT =
+    "Die Bundesregierung hat am Mittwoch ein neues Klimaschutzgesetz beschlossen. Das "
+    "Klimaschutzgesetz soll die Emissionen im Verkehr bis 2030 halbieren. Umweltverbände "
+    "kritisieren das Klimaschutzgesetz, weil die Emissionen in Gebäuden kaum sinken.";
+
+TEST(build_describes_the_model)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    ASSERT_EQ(mn_model_kind(m), MN_MODEL_KEYWORDS);
+    ASSERT_STREQ(mn_model_type_name(m), "keywords");
+    ASSERT_EQ(mn_model_label_count(m), 5);
+    ASSERT_STREQ(mn_model_label(m, 0), "en");
+    ASSERT_STREQ(mn_model_label(m, 1), "de");
+    ASSERT_STREQ(mn_model_label(m, 2), "zh");
+    ASSERT_STREQ(mn_model_label(m, 4), "th");
+    ASSERT_STREQ(mn_model_meta(m, "task"), "keywords");
+    ASSERT_STREQ(mn_model_meta(m, "languages"), "5");
+    ASSERT_STREQ(mn_model_meta(m, "aliases"), "7"); /* eng deu ger cmn zho vie tha */
+    /* 85 lines, 85 distinct (language, word) pairs: "in" is in two lists */
+    ASSERT_STREQ(mn_model_meta(m, "words"), "85");
+    ASSERT_STREQ(mn_model_meta(m, "source"),
+                 "micronlp unit-test lists (a few words per language, written for the tests)");
+    ASSERT(mn_model_meta(m, "note") != NULL);
+    ASSERT(mn_model_meta(m, "created") != NULL);
+    ASSERT(mn_model_size_bytes(m) > 85 * 10);
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    mn_prediction p[2];
+    size_t n = 7;
+    ASSERT_EQ(mn_model_predict(m, s, "text", 4, 1, 0.0f, p, &n), MN_EUNSUPPORTED);
+    ASSERT_EQ(n, 0);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(language_codes_and_aliases)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    static const struct {
+        const char *code;
+        int32_t lang;
+    } cases[] = {
+        {"en", 0},  {"eng", 0},    {"ENG", 0},     {"en-US", 0}, {"en_GB", 0}, {"de", 1},
+        {"deu", 1}, {"ger", 1},    {"de-AT", 1},   {"zho", 2},   {"cmn", 2},   {"zh-Hans", 2},
+        {"vie", 3}, {"tha", 4},    {"fr", -1},     {"fra", -1},  {"und", -1},  {"", -1},
+        {"-en", -1}, {"e n", -1},  {"english", -1}, {"averyveryverylongcode", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t got = mn_keywords_lang_find(m, cases[i].code, strlen(cases[i].code));
+        if (got != cases[i].lang)
+            MN_FAIL_AT("lang_find(\"%s\") = %d, want %d", cases[i].code, got, cases[i].lang);
+        ASSERT_EQ(mn_keywords_has_lang(m, cases[i].code, strlen(cases[i].code)),
+                  cases[i].lang >= 0);
+    }
+    ASSERT_EQ(mn_keywords_lang_find(m, NULL, 0), -1);
+    ASSERT_EQ(mn_keywords_lang_find(NULL, "en", 2), -1);
+    mn_model_release(m);
+}
+
+TEST(stop_words_are_normalised)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 0, "the", 3), 1);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 0, "THE", 3), 1);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 0, "\xEF\xBD\x94he", 5), 1); /* full-width t: NFKC */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 0, "It's", 4), 1);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 0, "solar", 5), 0);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 1, "the", 3), 0); /* the is not German */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 1, "Die", 3), 1);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 1, "STRASSE", 7), 1); /* Straße, case folded */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 2, "\xE4\xB8\x80\xE4\xB8\xAA", 6), 1); /* 一个 */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 2, "\xE4\xB8\x80", 3), 0);             /* 一 */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 3, "ai n\xE1\xBA\xA5y", 8), 1);        /* ai nấy */
+    ASSERT_EQ(mn_keywords_is_stopword(m, 3, "ai", 2), 0);
+    ASSERT_EQ(mn_keywords_is_stopword(m, 9, "the", 3), 0);
+    mn_model_release(m);
+}
+
+TEST(english_top_phrase)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[8];
+    char buf[1024];
+    size_t n = extract(m, s, EN_TEXT, "eng", 5, kw, buf, sizeof buf);
+    ASSERT(n >= 3);
+    ASSERT_MEMEQ(EN_TEXT + kw[0].start, kw[0].end - kw[0].start, "Solar panels");
+    ASSERT_EQ(kw[0].start, 0);
+    ASSERT_EQ(check_spans(m, 0, EN_TEXT, kw, n), 0);
+    ASSERT(strstr(buf, "electricity prices") != NULL);
+    /* "en" and "eng" are the same list */
+    mn_keyword kw2[8];
+    char buf2[1024];
+    ASSERT_EQ(extract(m, s, EN_TEXT, "en", 5, kw2, buf2, sizeof buf2), n);
+    ASSERT_STREQ(buf2, buf);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(german_top_phrase)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[8];
+    char buf[1024];
+    size_t n = extract(m, s, DE_TEXT, "deu", 5, kw, buf, sizeof buf);
+    ASSERT(n >= 3);
+    ASSERT_MEMEQ(DE_TEXT + kw[0].start, kw[0].end - kw[0].start, "Klimaschutzgesetz");
+    ASSERT_EQ(check_spans(m, 1, DE_TEXT, kw, n), 0);
+    ASSERT(strstr(buf, "Emissionen") != NULL);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(unicode_offsets_are_exact)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    /* Multi-byte text before and inside the phrases; a possessive left out of the span. */
+    const char *text = "\xC2\xBB\xC3\x9C" "ber \xE2\x80\x94 \xC3\x89mile Zola's \xC2\xAB"
+                       "Germinal\xC2\xBB is a novel by \xC3\x89mile Zola. \xC3\x89mile Zola "
+                       "wrote Germinal in 1885.";
+    mn_keyword kw[8];
+    char buf[1024];
+    size_t n = extract(m, s, text, "en", 8, kw, buf, sizeof buf);
+    ASSERT(n >= 2);
+    ASSERT_EQ(check_spans(m, 0, text, kw, n), 0);
+    int zola = 0, germinal = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = kw[i].end - kw[i].start;
+        const char *p = text + kw[i].start;
+        if (l == strlen("\xC3\x89mile Zola") && memcmp(p, "\xC3\x89mile Zola", l) == 0) {
+            zola = 1;
+            ASSERT_EQ(kw[i].start, 12); /* the first occurrence, without its "'s" */
+        }
+        if (l == 8 && memcmp(p, "Germinal", 8) == 0) {
+            germinal = 1;
+            ASSERT_EQ(kw[i].start, 28);
+        }
+    }
+    if (!zola || !germinal)
+        MN_FAIL_AT("expected \"Émile Zola\" and \"Germinal\", got %s", buf);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(nothing_to_extract)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[4];
+    size_t n = 9;
+    ASSERT_EQ(mn_keywords_extract(m, s, "", 0, "en", 2, 4, kw, &n), 0);
+    ASSERT_EQ(n, 0);
+    n = 9;
+    ASSERT_EQ(mn_keywords_extract(m, s, NULL, 0, NULL, 0, 4, kw, &n), 0);
+    ASSERT_EQ(n, 0);
+    static const char *const none[] = {
+        "The is of and the in with that, to for are it on this.", "   \n\t ",
+        "12, 3.14 -- 42% !!! ... ?", "Die und das ist nicht in mit von.",
+        "\xE7\x9A\x84\xE6\x98\xAF\xE4\xB8\x80\xE4\xB8\xAA\xE3\x80\x82", /* 的是一个。 */
+    };
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        n = 9;
+        const char *lang = i == 3 ? "de" : i == 4 ? "zh" : "en";
+        ASSERT_EQ(mn_keywords_extract(m, s, none[i], strlen(none[i]), lang, 2, 4, kw, &n), 0);
+        if (n != 0)
+            MN_FAIL_AT("text %zu gave %zu phrases", i, n);
+    }
+    /* k = 0 asks for nothing */
+    n = 9;
+    ASSERT_EQ(mn_keywords_extract(m, s, EN_TEXT, strlen(EN_TEXT), "en", 2, 0, NULL, &n), 0);
+    ASSERT_EQ(n, 0);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(bad_arguments)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[4];
+    size_t n = 9;
+    ASSERT_EQ(mn_keywords_extract(NULL, s, "a", 1, NULL, 0, 4, kw, &n), MN_EINVAL);
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(mn_keywords_extract(m, NULL, "a", 1, NULL, 0, 4, kw, &n), MN_EINVAL);
+    ASSERT_EQ(mn_keywords_extract(m, s, NULL, 3, NULL, 0, 4, kw, &n), MN_EINVAL);
+    ASSERT_EQ(mn_keywords_extract(m, s, "a", 1, NULL, 0, 4, NULL, &n), MN_EINVAL);
+    ASSERT_EQ(mn_keywords_extract(m, s, "a", 1, NULL, 0, 4, kw, NULL), MN_EINVAL);
+    mn_keywords_options o = {.method = 7};
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, "a", 1, NULL, 0, &o, 4, kw, &n, NULL), MN_EINVAL);
+    o = (mn_keywords_options){.max_words = 9};
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, "a", 1, NULL, 0, &o, 4, kw, &n, NULL), MN_EINVAL);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(guess_and_fallback)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[8], ref[8];
+    size_t n = 0, nref = 0;
+    mn_keywords_info info;
+    /* A language without a list (or und, or none): the English list is found from the text. */
+    static const char *const langs[] = {NULL, "und", "fra", "xyz"};
+    ASSERT_EQ(mn_keywords_extract(m, s, EN_TEXT, strlen(EN_TEXT), "en", 2, 8, ref, &nref), 0);
+    for (size_t i = 0; i < 4; i++) {
+        const char *l = langs[i];
+        ASSERT_EQ(mn_keywords_extract_ex(m, s, EN_TEXT, strlen(EN_TEXT), l, l ? strlen(l) : 0,
+                                         NULL, 8, kw, &n, &info),
+                  0);
+        ASSERT_EQ(info.lang, 0);
+        ASSERT_EQ(info.guessed, 1);
+        ASSERT_EQ(n, nref);
+        for (size_t j = 0; j < n; j++)
+            ASSERT(kw[j].start == ref[j].start && kw[j].end == ref[j].end);
+    }
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, DE_TEXT, strlen(DE_TEXT), NULL, 0, NULL, 8, kw, &n,
+                                     &info),
+              0);
+    ASSERT_EQ(info.lang, 1);
+    ASSERT_EQ(info.guessed, 1);
+    /* Given, not guessed */
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, DE_TEXT, strlen(DE_TEXT), "de", 2, NULL, 8, kw, &n,
+                                     &info),
+              0);
+    ASSERT_EQ(info.lang, 1);
+    ASSERT_EQ(info.guessed, 0);
+    ASSERT(info.tokens > 20 && info.candidates >= n);
+    /* No list fits (one hit only, "in"): the length rule stands in and still answers. */
+    const char *other = "Zorgblat frimmel quaxo ut zorgblat in vendar. Frimmel quaxo ut lo "
+                        "zorgblat.";
+    char buf[512];
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, other, strlen(other), "xx", 2, NULL, 8, kw, &n,
+                                     &info),
+              0);
+    ASSERT_EQ(info.lang, -1);
+    ASSERT_EQ(info.guessed, 0);
+    ASSERT(n >= 1);
+    ASSERT_EQ(check_spans(m, -1, other, kw, n), 0);
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = kw[i].end - kw[i].start;
+        ASSERT(!(l == 2 && memcmp(other + kw[i].start, "ut", 2) == 0)); /* two letters */
+        ASSERT(!(l == 2 && memcmp(other + kw[i].start, "lo", 2) == 0));
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%.*s|", (int)l,
+                                 other + kw[i].start);
+    }
+    if (!strstr(buf, "Zorgblat") && !strstr(buf, "zorgblat"))
+        MN_FAIL_AT("the most frequent word is missing: %s", buf);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(chinese_japanese_thai_vietnamese)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[8];
+    char buf[1024];
+    /* 机器学习是人工智能的一个分支。机器学习算法从数据中学习规律，深度学习是机器学习的一种方法。 */
+    const char *zh = "\xE6\x9C\xBA\xE5\x99\xA8\xE5\xAD\xA6\xE4\xB9\xA0\xE6\x98\xAF\xE4\xBA\xBA"
+                     "\xE5\xB7\xA5\xE6\x99\xBA\xE8\x83\xBD\xE7\x9A\x84\xE4\xB8\x80\xE4\xB8\xAA"
+                     "\xE5\x88\x86\xE6\x94\xAF\xE3\x80\x82\xE6\x9C\xBA\xE5\x99\xA8\xE5\xAD\xA6"
+                     "\xE4\xB9\xA0\xE7\xAE\x97\xE6\xB3\x95\xE4\xBB\x8E\xE6\x95\xB0\xE6\x8D\xAE"
+                     "\xE4\xB8\xAD\xE5\xAD\xA6\xE4\xB9\xA0\xE8\xA7\x84\xE5\xBE\x8B\xEF\xBC\x8C"
+                     "\xE6\xB7\xB1\xE5\xBA\xA6\xE5\xAD\xA6\xE4\xB9\xA0\xE6\x98\xAF\xE6\x9C\xBA"
+                     "\xE5\x99\xA8\xE5\xAD\xA6\xE4\xB9\xA0\xE7\x9A\x84\xE4\xB8\x80\xE7\xA7\x8D"
+                     "\xE6\x96\xB9\xE6\xB3\x95\xE3\x80\x82";
+    size_t n = extract(m, s, zh, "zh", 8, kw, buf, sizeof buf);
+    ASSERT(n >= 3);
+    ASSERT_MEMEQ(zh + kw[0].start, kw[0].end - kw[0].start, "\xE6\x9C\xBA\xE5\x99\xA8\xE5\xAD\xA6"
+                                                            "\xE4\xB9\xA0"); /* 机器学习 */
+    ASSERT_EQ(check_spans(m, 2, zh, kw, n), 0);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = kw[i].end - kw[i].start;
+        ASSERT(l >= 6 && l <= 12); /* 2 to 4 characters */
+    }
+    /* Japanese, no list: kana particles split, Han runs are phrases. 東京都に住んでいる人たちは、
+     * とても親切です。東京都の人口は多いです。 */
+    const char *ja = "\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD\xE3\x81\xAB\xE4\xBD\x8F\xE3\x82\x93"
+                     "\xE3\x81\xA7\xE3\x81\x84\xE3\x82\x8B\xE4\xBA\xBA\xE3\x81\x9F\xE3\x81\xA1"
+                     "\xE3\x81\xAF\xE3\x80\x81\xE3\x81\xA8\xE3\x81\xA6\xE3\x82\x82\xE8\xA6\xAA"
+                     "\xE5\x88\x87\xE3\x81\xA7\xE3\x81\x99\xE3\x80\x82\xE6\x9D\xB1\xE4\xBA\xAC"
+                     "\xE9\x83\xBD\xE3\x81\xAE\xE4\xBA\xBA\xE5\x8F\xA3\xE3\x81\xAF\xE5\xA4\x9A"
+                     "\xE3\x81\x84\xE3\x81\xA7\xE3\x81\x99\xE3\x80\x82";
+    n = extract(m, s, ja, NULL, 8, kw, buf, sizeof buf);
+    ASSERT(n >= 2);
+    ASSERT_MEMEQ(ja + kw[0].start, kw[0].end - kw[0].start, "\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD");
+    ASSERT_EQ(check_spans(m, -1, ja, kw, n), 0);
+    ASSERT(strstr(buf, "\xE8\xA6\xAA\xE5\x88\x87") != NULL); /* 親切 */
+    /* Thai: the words are split at the stop words found inside them. ภาษาไทยเป็นภาษาที่สวยงาม
+     * และภาษาไทยมีประวัติศาสตร์ยาวนาน */
+    const char *th = "\xE0\xB8\xA0\xE0\xB8\xB2\xE0\xB8\xA9\xE0\xB8\xB2\xE0\xB9\x84\xE0\xB8\x97"
+                     "\xE0\xB8\xA2\xE0\xB9\x80\xE0\xB8\x9B\xE0\xB9\x87\xE0\xB8\x99\xE0\xB8\xA0"
+                     "\xE0\xB8\xB2\xE0\xB8\xA9\xE0\xB8\xB2\xE0\xB8\x97\xE0\xB8\xB5\xE0\xB9\x88"
+                     "\xE0\xB8\xAA\xE0\xB8\xA7\xE0\xB8\xA2\xE0\xB8\x87\xE0\xB8\xB2\xE0\xB8\xA1"
+                     " \xE0\xB9\x81\xE0\xB8\xA5\xE0\xB8\xB0\xE0\xB8\xA0\xE0\xB8\xB2\xE0\xB8\xA9"
+                     "\xE0\xB8\xB2\xE0\xB9\x84\xE0\xB8\x97\xE0\xB8\xA2\xE0\xB8\xA1\xE0\xB8\xB5"
+                     "\xE0\xB8\x9B\xE0\xB8\xA3\xE0\xB8\xB0\xE0\xB8\xA7\xE0\xB8\xB1\xE0\xB8\x95"
+                     "\xE0\xB8\xB4\xE0\xB8\xA8\xE0\xB8\xB2\xE0\xB8\xAA\xE0\xB8\x95\xE0\xB8\xA3"
+                     "\xE0\xB9\x8C\xE0\xB8\xA2\xE0\xB8\xB2\xE0\xB8\xA7\xE0\xB8\x99\xE0\xB8\xB2"
+                     "\xE0\xB8\x99";
+    n = extract(m, s, th, "tha", 8, kw, buf, sizeof buf);
+    ASSERT(n >= 2);
+    ASSERT_EQ(check_spans(m, 4, th, kw, n), 0);
+    ASSERT(strstr(buf, "\xE0\xB9\x80\xE0\xB8\x9B\xE0\xB9\x87\xE0\xB8\x99") == NULL); /* เป็น */
+    ASSERT(strstr(buf, "\xE0\xB8\x97\xE0\xB8\xB5\xE0\xB9\x88") == NULL);             /* ที่ */
+    ASSERT(strstr(buf, "\xE0\xB8\xA0\xE0\xB8\xB2\xE0\xB8\xA9\xE0\xB8\xB2\xE0\xB9\x84\xE0\xB8"
+                       "\x97\xE0\xB8\xA2") != NULL); /* ภาษาไทย */
+    /* Vietnamese: the stop phrase "ai nấy" is matched as two tokens. */
+    const char *vi = "Ai n\xE1\xBA\xA5y \xC4\x91\xE1\xBB\x81u bi\xE1\xBA\xBFt tr\xC6\xB0\xE1\xBB"
+                     "\x9Dng h\xE1\xBB\x8D" "c. Tr\xC6\xB0\xE1\xBB\x9Dng h\xE1\xBB\x8D" "c c\xE1"
+                     "\xBB\xA7" "a ch\xC3\xBAng t\xC3\xB4i l\xC3\xA0 tr\xC6\xB0\xE1\xBB\x9Dng "
+                     "h\xE1\xBB\x8D" "c l\xE1\xBB\x9Bn.";
+    n = extract(m, s, vi, "vie", 8, kw, buf, sizeof buf);
+    ASSERT(n >= 1);
+    ASSERT_EQ(check_spans(m, 3, vi, kw, n), 0);
+    ASSERT(strstr(buf, "Ai") == NULL && strstr(buf, "n\xE1\xBA\xA5y") == NULL);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(rake_and_max_words)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    mn_keyword kw[8];
+    size_t n = 0;
+    mn_keywords_options o = {.method = MN_KEYWORDS_RAKE};
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, EN_TEXT, strlen(EN_TEXT), "en", 2, &o, 8, kw, &n,
+                                     NULL),
+              0);
+    ASSERT(n >= 3);
+    ASSERT_EQ(check_spans(m, 0, EN_TEXT, kw, n), 0);
+    o = (mn_keywords_options){.max_words = 1};
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, EN_TEXT, strlen(EN_TEXT), "en", 2, &o, 8, kw, &n,
+                                     NULL),
+              0);
+    ASSERT(n >= 3);
+    for (size_t i = 0; i < n; i++)
+        ASSERT(memchr(EN_TEXT + kw[i].start, ' ', kw[i].end - kw[i].start) == NULL);
+    ASSERT_EQ(check_spans(m, 0, EN_TEXT, kw, n), 0);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+TEST(save_open_round_trip)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    const char *path = mn_test_tmp_path("kw.mnlp");
+    mn_err err;
+    ASSERT_EQ(mn_model_save(m, path, &err), 0);
+    mn_model *o = NULL;
+    ASSERT_EQ(mn_model_open(path, &o, &err), 0);
+    ASSERT_EQ(mn_model_kind(o), MN_MODEL_KEYWORDS);
+    ASSERT_EQ(mn_model_label_count(o), mn_model_label_count(m));
+    for (uint32_t i = 0; i < mn_model_label_count(m); i++)
+        ASSERT_STREQ(mn_model_label(o, i), mn_model_label(m, i));
+    ASSERT_EQ(mn_model_meta_count(o), mn_model_meta_count(m));
+    ASSERT_STREQ(mn_model_meta(o, "source"), mn_model_meta(m, "source"));
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    fseek(f, 0, SEEK_END);
+    ASSERT_EQ(mn_model_size_bytes(o), ftell(f));
+    fclose(f);
+    ASSERT_EQ(mn_keywords_lang_find(o, "ger", 3), 1);
+    ASSERT_EQ(mn_keywords_is_stopword(o, 3, "ai n\xE1\xBA\xA5y", 8), 1);
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    static const char *const texts[] = {EN_TEXT, DE_TEXT};
+    for (int t = 0; t < 2; t++) {
+        mn_keyword a[8], b[8];
+        size_t na = 0, nb = 0;
+        ASSERT_EQ(mn_keywords_extract(m, s, texts[t], strlen(texts[t]), NULL, 0, 8, a, &na), 0);
+        ASSERT_EQ(mn_keywords_extract(o, s, texts[t], strlen(texts[t]), NULL, 0, 8, b, &nb), 0);
+        ASSERT_EQ(na, nb);
+        ASSERT(na > 0);
+        for (size_t i = 0; i < na; i++)
+            ASSERT(a[i].start == b[i].start && a[i].end == b[i].end && a[i].score == b[i].score);
+    }
+    /* Saving the opened model gives the same bytes. */
+    const char *path2 = mn_test_tmp_path("kw2.mnlp");
+    ASSERT_EQ(mn_model_save(o, path2, &err), 0);
+    FILE *f1 = fopen(path, "rb"), *f2 = fopen(path2, "rb");
+    ASSERT(f1 && f2);
+    int same = 1, c1, c2;
+    do {
+        c1 = fgetc(f1);
+        c2 = fgetc(f2);
+        same &= c1 == c2;
+    } while (c1 != EOF && c2 != EOF);
+    fclose(f1);
+    fclose(f2);
+    ASSERT(same);
+    mn_scratch_free(s);
+    mn_model_release(o);
+    mn_model_release(m);
+}
+
+TEST(build_errors_name_the_line)
+{
+    static const struct {
+        const char *content;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {"en\tthe\nen the\n", MN_EFORMAT, ":2: expected 'lang<TAB>word'"},
+        {"en,eng\tthe\nfr,eng\tle\n", MN_EFORMAT, ":2: alias 'eng' already names language 'en'"},
+        {"en,eng\tthe\neng\tof\n", MN_EFORMAT, ":2: 'eng' is an alias of language 'en'"},
+        {"en\tthe\ne n\tof\n", MN_EFORMAT, ":2: language code 'e n'"},
+        {"en\t  \n", MN_EFORMAT, ":1: the word is empty"},
+        {"en\ta b c d e f g h i\n", MN_EFORMAT, ":1: more than 8 tokens"},
+        {"en\tthe\nen\t\xFF\n", MN_EUTF8, ":2: invalid UTF-8 at byte 4"},
+        {"# only a comment\n\n", MN_EEMPTY, "no stop words"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = write_file("bad.tsv", cases[i].content, strlen(cases[i].content));
+        mn_model *m = NULL;
+        mn_err err;
+        mn_err_clear(&err);
+        int rc = mn_keywords_build(p, &m, &err);
+        if (rc != cases[i].rc || m != NULL || !strstr(err.msg, cases[i].msg) ||
+            strncmp(err.msg, p, strlen(p)) != 0)
+            MN_FAIL_AT("case %zu: rc %d, message \"%s\"", i, rc, err.msg);
+    }
+    mn_model *m = NULL;
+    mn_err err;
+    ASSERT_EQ(mn_keywords_build(mn_test_tmp_path("missing.tsv"), &m, &err), -ENOENT);
+    ASSERT(m == NULL);
+    ASSERT_EQ(mn_keywords_build(NULL, &m, &err), MN_EINVAL);
+}
+
+TEST(damaged_files_are_refused)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    const char *path = mn_test_tmp_path("good.mnlp");
+    mn_err err;
+    ASSERT_EQ(mn_model_save(m, path, &err), 0);
+    FILE *f = fopen(path, "rb");
+    ASSERT(f != NULL);
+    static unsigned char buf[1 << 16];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ASSERT(len > 512 && len < sizeof buf);
+    /* A flipped byte in the body: the checksum refuses it. */
+    buf[len - 3] ^= 0x40;
+    const char *bad = write_file("flipped.mnlp", (const char *)buf, len);
+    mn_model *o = NULL;
+    ASSERT_EQ(mn_model_open(bad, &o, &err), MN_ECORRUPT);
+    ASSERT(o == NULL);
+    buf[len - 3] ^= 0x40;
+    /* Truncated */
+    bad = write_file("short.mnlp", (const char *)buf, len - 100);
+    ASSERT_EQ(mn_model_open(bad, &o, &err), MN_ETRUNC);
+    /* Checksums right, tables wrong: sections that do not agree are refused before use. */
+    mn_keywords *kw = (mn_keywords *)m;
+    static const char *const want[] = {"keywords parameters", "entries are not sorted",
+                                       "aliases section"};
+    for (int variant = 0; variant < 3; variant++) {
+        mn_file_writer *w = NULL;
+        ASSERT_EQ(mn_file_writer_new(MN_MODEL_KEYWORDS, &w), 0);
+        ASSERT_EQ(mn__model_write_common(m, w), 0);
+        kw_params p = kw->p;
+        if (variant == 0)
+            p.nlangs = 9;
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWPR, &p, sizeof p), 0);
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWLN, kw->langs, (size_t)p.nlangs * 8), 0);
+        uint64_t *h = malloc((size_t)kw->p.nentries * 8);
+        memcpy(h, kw->hashes, (size_t)kw->p.nentries * 8);
+        if (variant == 1) {
+            /* swap two entries of one bucket */
+            for (uint32_t b = 0; b + 1 < (1u << kw->p.bucket_bits); b++) {
+                if (kw->index[b + 1] - kw->index[b] >= 2) {
+                    uint32_t i = kw->index[b];
+                    uint64_t t = h[i];
+                    h[i] = h[i + 1];
+                    h[i + 1] = t;
+                    break;
+                }
+            }
+        }
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWHS, h, (size_t)kw->p.nentries * 8), 0);
+        free(h);
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWLG, kw->lang_of, (size_t)kw->p.nentries * 2), 0);
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWIX, kw->index,
+                                     (((size_t)1 << kw->p.bucket_bits) + 1) * 4),
+                  0);
+        if (variant != 2) {
+            static const unsigned char none[4] = {0};
+            ASSERT_EQ(mn_file_writer_add(w, TAG_KWAL, none, 4), 0);
+        }
+        const char *p2 = mn_test_tmp_path("tables.mnlp");
+        ASSERT_EQ(mn_file_writer_commit(w, p2, &err), 0);
+        mn_file_writer_free(w);
+        mn_err_clear(&err);
+        ASSERT_EQ(mn_model_open(p2, &o, &err), MN_ECORRUPT);
+        if (!strstr(err.msg, want[variant]) || !strstr(err.msg, "tables.mnlp"))
+            MN_FAIL_AT("variant %d: \"%s\"", variant, err.msg);
+    }
+    mn_model_release(m);
+}
+
+/* Every allocation failure in building, saving, opening and extracting returns MN_ENOMEM (or
+ * the writer's error) and leaks nothing (ASan); a warm scratch then extracts with every
+ * allocation failing. */
+TEST(allocation_failures_are_clean)
+{
+    int ok = 0;
+    for (long n = 1; n < 5000 && !ok; n++) {
+        mn_model *m = NULL;
+        mn_err err;
+        mn_alloc_fail_after(n);
+        int rc = mn_keywords_build(data_path("stopwords.tsv"), &m, &err);
+        mn_alloc_fail_after(0);
+        if (rc == 0) {
+            ok = 1;
+            mn_model_release(m);
+        } else {
+            ASSERT_EQ(rc, MN_ENOMEM);
+            ASSERT(m == NULL);
+        }
+    }
+    ASSERT(ok);
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    const char *path = mn_test_tmp_path("oom.mnlp");
+    ok = 0;
+    for (long n = 1; n < 5000 && !ok; n++) {
+        mn_err err;
+        mn_alloc_fail_after(n);
+        int rc = mn_model_save(m, path, &err);
+        mn_alloc_fail_after(0);
+        ok = rc == 0;
+        if (!ok)
+            ASSERT_EQ(rc, MN_ENOMEM);
+    }
+    ASSERT(ok);
+    ok = 0;
+    for (long n = 1; n < 5000 && !ok; n++) {
+        mn_model *o = NULL;
+        mn_err err;
+        mn_alloc_fail_after(n);
+        int rc = mn_model_open(path, &o, &err);
+        mn_alloc_fail_after(0);
+        ok = rc == 0;
+        if (ok)
+            mn_model_release(o);
+        else
+            ASSERT_EQ(rc, MN_ENOMEM);
+    }
+    ASSERT(ok);
+    ok = 0;
+    mn_keyword kw[8];
+    for (long n = 1; n < 100 && !ok; n++) {
+        mn_scratch *s = NULL;
+        ASSERT_EQ(mn_scratch_new(&s), 0);
+        size_t got = 9;
+        mn_alloc_fail_after(n);
+        int rc = mn_keywords_extract(m, s, DE_TEXT, strlen(DE_TEXT), "de", 2, 8, kw, &got);
+        mn_alloc_fail_after(0);
+        ok = rc == 0;
+        if (!ok) {
+            ASSERT_EQ(rc, MN_ENOMEM);
+            ASSERT_EQ(got, 0);
+        }
+        mn_scratch_free(s);
+    }
+    ASSERT(ok);
+    /* Warm: the scratch has grown for the longest text; nothing is allocated any more. */
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    size_t got = 0;
+    ASSERT_EQ(mn_keywords_extract(m, s, EN_TEXT, strlen(EN_TEXT), NULL, 0, 8, kw, &got), 0);
+    mn_alloc_fail_after(1);
+    int rc = 0;
+    static const char *const texts[] = {"Solar panels and batteries.", "", "Die Emissionen.",
+                                        "\xE6\x9C\xBA\xE5\x99\xA8\xE5\xAD\xA6\xE4\xB9\xA0"};
+    for (int i = 0; i < 50 && rc == 0; i++) {
+        const char *t = i % 5 == 4 ? EN_TEXT : texts[i % 4];
+        rc = mn_keywords_extract(m, s, t, strlen(t), i % 2 ? "en" : NULL, i % 2 ? 2 : 0, 8, kw,
+                                 &got);
+    }
+    mn_alloc_fail_after(0);
+    ASSERT_EQ(rc, 0);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+typedef struct thread_arg {
+    const mn_model *m;
+    int failures;
+} thread_arg;
+
+static void *worker(void *p)
+{
+    thread_arg *a = p;
+    mn_scratch *s = NULL;
+    if (mn_scratch_new(&s) != 0) {
+        a->failures++;
+        return NULL;
+    }
+    mn_keyword ref[8], kw[8];
+    size_t nref = 0, n = 0;
+    mn_keywords_extract(a->m, s, EN_TEXT, strlen(EN_TEXT), "en", 2, 8, ref, &nref);
+    for (int i = 0; i < 200; i++) {
+        const char *t = i % 2 ? DE_TEXT : EN_TEXT;
+        if (mn_keywords_extract(a->m, s, t, strlen(t), NULL, 0, 8, kw, &n) != 0 || n == 0)
+            a->failures++;
+        if (!(i % 2) && (n != nref || kw[0].start != ref[0].start || kw[0].end != ref[0].end))
+            a->failures++;
+    }
+    mn_scratch_free(s);
+    return NULL;
+}
+
+TEST(threads_share_one_model)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    pthread_t t[4];
+    thread_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (thread_arg){m, 0};
+        ASSERT_EQ(pthread_create(&t[i], NULL, worker, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ASSERT_EQ(a[i].failures, 0);
+    }
+    mn_model_release(m);
+}
+
+TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_aliases)
+              TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(english_top_phrase)
+                  TEST_ENTRY(german_top_phrase) TEST_ENTRY(unicode_offsets_are_exact)
+                      TEST_ENTRY(nothing_to_extract) TEST_ENTRY(bad_arguments)
+                          TEST_ENTRY(guess_and_fallback)
+                              TEST_ENTRY(chinese_japanese_thai_vietnamese)
+                                  TEST_ENTRY(rake_and_max_words)
+                                      TEST_ENTRY(save_open_round_trip)
+                                          TEST_ENTRY(build_errors_name_the_line)
+                                              TEST_ENTRY(damaged_files_are_refused)
+                                                  TEST_ENTRY(allocation_failures_are_clean)
+                                                      TEST_ENTRY(threads_share_one_model))
