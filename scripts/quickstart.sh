@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The main job on one machine, from a fresh clone: install what is needed, build, show what the
-# shipped default models say about a few texts, then serve them all over HTTP from this one
-# process (the embedded default) until Ctrl-C. Set MICRONLP_LISTEN to change the address.
+# The main job on one machine, from a fresh clone: install what is needed, build, route a few
+# texts through the default pipeline (models/pipelines.yaml: the language first, then only the
+# models that apply), then serve every model, the pipelines and the job API over HTTP from this
+# one process (the embedded default), saving job results in a SQLite file (micronlp.db in the
+# current directory), until Ctrl-C. Set MICRONLP_LISTEN to change the address, MICRONLP_STORE
+# the store file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
@@ -10,22 +13,20 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build micronlp-cli
 mn=build/micronlp
 texts=("Congratulations! You have won a FREE cruise. Click here to claim your prize now"
-    "The striker scored twice in the second half and the crowd went wild."
-    "Honestly the best film I have seen this year, the acting is superb.")
-for m in models/*.mnlp; do
-    name=$(basename "$m" .mnlp)
-    case $(
-        "$mn" info --model "$m" | awk '$1 == "type" { print $2 }'
-    ) in classifier | langid) ;; *) continue ;; esac
-    echo "== $name"
-    printf '%s\n' "${texts[@]}" | "$mn" predict --model "$m" --k 1
-done
+    "Honestly the best film I have seen this year, the acting is superb."
+    "Alle Menschen sind frei und gleich an Würde und Rechten geboren.")
+echo "== the default pipeline, text by text (micronlp route --explain)"
+"$mn" route --repo models --explain "${texts[@]}"
 listen=${MICRONLP_LISTEN:-127.0.0.1:8080}
+store=${MICRONLP_STORE:-micronlp.db}
 cat <<MSG
 
-Serving every model in models/ on http://$listen (Ctrl-C to stop). Try:
-  curl -s http://$listen/v1/models
+Serving the models, pipelines and jobs on http://$listen, results saved in $store (Ctrl-C to
+stop). Try:
+  curl -s -d '{"text": "Win a FREE prize now, click here"}' http://$listen/v1/analyze
   curl -s -d '{"text": "Win a FREE prize now"}' http://$listen/v1/models/spam:predict
-  curl -s -d '{"inputs": "What a great movie"}' http://$listen/hf/models/sentiment
+  printf 'First text to analyse\nSecond one, in English too\n' >texts.txt
+  build/micronlp submit texts.txt --server http://$listen && build/micronlp jobs --server http://$listen
+  curl -s 'http://$listen/v1/jobs?format=jsonl'
 MSG
-exec "$mn" serve --repo models --listen "$listen"
+exec "$mn" serve --repo models --listen "$listen" --store "$store"

@@ -34,6 +34,7 @@ GROUPS = {
     "Quechua varieties": ["quz", "quy", "qug", "qvc", "qvh", "qvm", "qvn", "qwh", "qxn", "qxu", "qva"],
     "Zulu/Xhosa/Ndebele/Swati": ["zul", "xho", "nbl", "nde", "ssw"],
     "Sotho/Tswana/Pedi": ["sot", "tsn", "nso"],
+    "English/Scots/English-based creoles": ["eng", "sco", "pcm", "jam", "kri", "tpi", "bis"],
 }
 
 

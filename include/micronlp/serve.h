@@ -14,7 +14,8 @@
  *   native   GET /v1/models, GET /v1/models/{name}, POST /v1/models/{name}:predict
  *   Hugging Face  POST /hf/models/{name}    ({"inputs": str | [str], "parameters": {...}})
  *   Open Inference Protocol v2  /v2, /v2/health/{live,ready}, /v2/models/{name}[/versions/{v}]
- *            [/ready | /infer]
+ *            [/ready | /infer]; infer takes JSON tensors or the binary tensor data extension
+ *            (Inference-Header-Content-Length), which Triton's and KServe's clients use
  *   health   GET /healthz, /readyz;  metrics  GET /metrics (Prometheus text)
  *   admin    POST /v1/admin/... with "Authorization: Bearer <token>"
  *

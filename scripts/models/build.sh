@@ -5,7 +5,8 @@
 #
 #   scripts/models/build.sh [--bin PATH] [--write-samples] NAME|all
 #
-#   NAME             spam, topic, sentiment or toxicity (lang has its own recipe)
+#   NAME             spam, topic, sentiment or toxicity (lang and keywords have their own
+#                    recipes: scripts/models/lang.sh, scripts/models/keywords.sh)
 #   --bin PATH       use this micronlp binary (default: build one, CMake Release, in build-models/)
 #   --write-samples  also rewrite the test-floor samples tests/data/models/NAME.txt (see below)
 #
@@ -40,7 +41,7 @@ die() {
     exit 1
 }
 usage() {
-    sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --bin) [ $# -ge 2 ] || usage; bin=$2; shift 2 ;;
     --write-samples) samples=1; shift ;;
-    -h | --help) sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "build.sh: unknown option $1" >&2; usage ;;
     *) names+=("$1"); shift ;;
     esac

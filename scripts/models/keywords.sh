@@ -33,7 +33,7 @@ bin=
 while [ $# -gt 0 ]; do
     case $1 in
     --bin) [ $# -ge 2 ] || die "--bin needs a path"; bin=$2; shift 2 ;;
-    -h | --help) sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
     esac
 done

@@ -18,9 +18,14 @@
  *   jobs     id INTEGER PRIMARY KEY AUTOINCREMENT   (never reused: clients hold ids)
  *            pipeline, text, idem_key (unique where not NULL), state 0..3, attempts, error,
  *            created_ms, updated_ms, finished_ms (NULL until done or failed)
- *            index (state, id): claim = "state 0 ordered by id", listing and counts by state
+ *            index (state, id): claim = "state 0 ordered by id", listing by state
  *            index (pipeline, id): listing by pipeline
  *   results  job_id PRIMARY KEY REFERENCES jobs ON DELETE CASCADE, result (JSON), saved_ms
+ *   job_counts  state PRIMARY KEY, n: jobs per state, so counts() reads four rows instead of
+ *            walking an index that only grows (25-90 ms at 200,000 jobs). Each write transaction
+ *            adds what it changed (one statement per state touched, not per job: triggers
+ *            cost 15-30% of claim/finish throughput); open recomputes it from jobs, so an edit
+ *            made outside micronlp cannot leave it wrong for long.
  *
  * Concurrency: one write connection behind a mutex serves submit, claim and finish, each one
  * BEGIN IMMEDIATE transaction; a second, query-only connection behind its own mutex serves get,
@@ -71,7 +76,9 @@ static const char *const migrations[] = {
     "CREATE TABLE results ("
     "  job_id INTEGER PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,"
     "  result TEXT NOT NULL,"
-    "  saved_ms INTEGER NOT NULL);",
+    "  saved_ms INTEGER NOT NULL);"
+    "CREATE TABLE job_counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+    "INSERT INTO job_counts (state, n) VALUES (0, 0), (1, 0), (2, 0), (3, 0);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -86,7 +93,9 @@ enum {
     W_CLAIM_UPDATE,
     W_DONE,
     W_RESULT,
-    W_FAILED,
+    W_DEAD,
+    W_RETRY,
+    W_COUNT,
     W__N
 };
 
@@ -106,10 +115,13 @@ static const char *const wsql[W__N] = {
                " WHERE id = ?1 AND state = 1",
     [W_RESULT] = "INSERT INTO results (job_id, result, saved_ms) VALUES (?1, ?2, ?3)"
                  " ON CONFLICT (job_id) DO NOTHING",
-    [W_FAILED] = "UPDATE jobs SET error = ?2, updated_ms = ?3,"
-                 " state = CASE WHEN attempts >= ?4 THEN 3 ELSE 0 END,"
-                 " finished_ms = CASE WHEN attempts >= ?4 THEN ?3 END"
-                 " WHERE id = ?1 AND state = 1",
+    /* A failed attempt: dead letter on the last attempt, else back to the queue. Two
+     * statements rather than one CASE, so the count of each state knows which happened. */
+    [W_DEAD] = "UPDATE jobs SET state = 3, error = ?2, updated_ms = ?3, finished_ms = ?3"
+               " WHERE id = ?1 AND state = 1 AND attempts >= ?4",
+    [W_RETRY] = "UPDATE jobs SET state = 0, error = ?2, updated_ms = ?3"
+                " WHERE id = ?1 AND state = 1",
+    [W_COUNT] = "UPDATE job_counts SET n = n + ?2 WHERE state = ?1",
 };
 
 /* Read connection statements. get and the four list variants return the same columns, so one
@@ -131,7 +143,7 @@ static const char *const rsql[R__N] = {
     [R_LIST_STATE] = LIST_SQL(" AND j.state = ?1"),
     [R_LIST_PIPELINE] = LIST_SQL(" AND j.pipeline = ?2"),
     [R_LIST_BOTH] = LIST_SQL(" AND j.state = ?1 AND j.pipeline = ?2"),
-    [R_COUNTS] = "SELECT state, count(*) FROM jobs GROUP BY state",
+    [R_COUNTS] = "SELECT state, n FROM job_counts",
 };
 
 typedef struct sq_store {
@@ -251,6 +263,21 @@ static int set_sync(sq_store *s, int full, mn_err *err)
     return 0;
 }
 
+/* Adds a transaction's changes to job_counts, inside that transaction. */
+static int add_counts(sq_store *s, const int64_t delta[4], const char *op, mn_err *err)
+{
+    for (int i = 0; i < 4; i++) {
+        if (!delta[i])
+            continue;
+        sqlite3_bind_int(s->w[W_COUNT], 1, i);
+        sqlite3_bind_int64(s->w[W_COUNT], 2, delta[i]);
+        int rc = run(s, s->w[W_COUNT], op, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Reads column i as text; -1 when SQLite could not convert it (out of memory). A NULL column
  * gives *p = NULL, *len = 0. */
 static int col_text(sqlite3_stmt *st, int i, const char **p, size_t *len)
@@ -264,17 +291,48 @@ static int col_text(sqlite3_stmt *st, int i, const char **p, size_t *len)
 
 /* ---- the process lock ------------------------------------------------------------------------ */
 
-/* flock, not fcntl locks: SQLite itself uses fcntl locks on the database, and those are
- * per process (a second open in the same process would silently share them). flock belongs to
- * the open file, so a second open in this process is refused too. */
-static int take_lock(sq_store *s, mn_err *err)
+/* The lock file's name: PATH.lock, after following PATH while it is a symlink. Only a symlink
+ * as the last component could give one database two lock files: other spellings of the
+ * directory ("dir/../", a linked directory) reach the same directory, so the same PATH.lock.
+ * (A hard link still escapes this.) */
+static int lock_name(const sq_store *s, char **out, mn_err *err)
 {
+    char cur[PATH_MAX], target[PATH_MAX];
     size_t n = strlen(s->path);
+    if (n >= sizeof cur)
+        return mn_err_set(err, -ENAMETOOLONG, "%s: %s", s->path, strerror(ENAMETOOLONG));
+    memcpy(cur, s->path, n + 1);
+    struct stat sb;
+    for (int hops = 0; hops < 40 && lstat(cur, &sb) == 0 && S_ISLNK(sb.st_mode); hops++) {
+        ssize_t len = readlink(cur, target, sizeof target - 1);
+        if (len < 0)
+            break;
+        target[len] = '\0';
+        /* A relative target is relative to the link's directory. */
+        const char *slash = strrchr(cur, '/');
+        size_t keep = target[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+        if (keep + (size_t)len >= sizeof cur)
+            return mn_err_set(err, -ENAMETOOLONG, "%s: %s", s->path, strerror(ENAMETOOLONG));
+        memcpy(cur + keep, target, (size_t)len + 1);
+        n = keep + (size_t)len;
+    }
     char *lp = mn_malloc(n + sizeof ".lock");
     if (!lp)
         return mn_err_set(err, MN_ENOMEM, "%s: out of memory", s->path);
-    memcpy(lp, s->path, n);
+    memcpy(lp, cur, n);
     memcpy(lp + n, ".lock", sizeof ".lock");
+    *out = lp;
+    return 0;
+}
+
+/* flock, not fcntl locks: those belong to the process, so a second open in the same process
+ * would be granted the lock again. flock belongs to the open file, so that is refused too. */
+static int take_lock(sq_store *s, mn_err *err)
+{
+    char *lp = NULL;
+    int rc = lock_name(s, &lp, err);
+    if (rc)
+        return rc;
     int fd = open(lp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     s->lock_created = fd >= 0;
     if (fd < 0 && errno == EEXIST)
@@ -519,8 +577,15 @@ static int requeue(sq_store *s, size_t *requeued, mn_err *err)
              (long long)now);
     int rc = exec_sql(s, s->wdb, sql, "requeue", err);
     int changes = sqlite3_changes(s->wdb);
+    /* One walk of the state index per open keeps job_counts honest. */
     if (!rc)
-        rc = exec_sql(s, s->wdb, "COMMIT", "requeue", err);
+        rc = exec_sql(s, s->wdb,
+                      "INSERT OR IGNORE INTO job_counts (state, n)"
+                      " VALUES (0, 0), (1, 0), (2, 0), (3, 0);"
+                      "UPDATE job_counts SET n ="
+                      " (SELECT count(*) FROM jobs WHERE jobs.state = job_counts.state);"
+                      "COMMIT;",
+                      "requeue", err);
     if (rc) {
         if (!sqlite3_get_autocommit(s->wdb))
             sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
@@ -659,7 +724,7 @@ static int sq_submit(mn_store *st, const char *pipeline, size_t pipeline_len,
         return mn_err_set(err, rc, "%s: %s", s->path, strerror(-rc));
     if ((rc = set_sync(s, 1, err)) || (rc = run(s, s->w[W_BEGIN], "submit", err)))
         goto out;
-    int64_t now = now_ms();
+    int64_t now = now_ms(), delta[4] = {0};
     sqlite3_stmt *find = s->w[W_FIND_KEY], *ins = s->w[W_INSERT];
     for (size_t i = 0; i < n; i++) {
         /* The key lookup sees this transaction's own inserts, so a key repeated within the
@@ -694,8 +759,10 @@ static int sq_submit(mn_store *st, const char *pipeline, size_t pipeline_len,
         ids[i] = sqlite3_last_insert_rowid(s->wdb);
         if (dup)
             dup[i] = 0;
+        delta[MN_JOB_QUEUED]++;
     }
-    rc = run(s, s->w[W_COMMIT], "submit", err);
+    if (!(rc = add_counts(s, delta, "submit", err)))
+        rc = run(s, s->w[W_COMMIT], "submit", err);
 out:
     if (rc)
         rollback(s);
@@ -741,6 +808,9 @@ static int sq_claim(mn_store *st, size_t max, mn_job_batch *b, mn_err *err)
         sqlite3_bind_int64(upd, 2, now);
         rc = run(s, upd, "claim", err);
     }
+    int64_t delta[4] = {-(int64_t)b->n, (int64_t)b->n, 0, 0};
+    if (!rc)
+        rc = add_counts(s, delta, "claim", err);
     if (!rc)
         rc = run(s, s->w[W_COMMIT], "claim", err);
 out:
@@ -762,28 +832,40 @@ static int sq_finish(mn_store *st, const mn_job_outcome *o, size_t n, mn_err *er
         return mn_err_set(err, rc, "%s: %s", s->path, strerror(-rc));
     if ((rc = set_sync(s, 1, err)) || (rc = run(s, s->w[W_BEGIN], "finish", err)))
         goto out;
-    int64_t now = now_ms();
-    sqlite3_stmt *done = s->w[W_DONE], *res = s->w[W_RESULT], *failed = s->w[W_FAILED];
+    int64_t now = now_ms(), delta[4] = {0};
+    sqlite3_stmt *done = s->w[W_DONE], *res = s->w[W_RESULT];
     for (size_t i = 0; i < n && !rc; i++) {
         if (o[i].ok) {
             sqlite3_bind_int64(done, 1, o[i].id);
             sqlite3_bind_int64(done, 2, now);
             if ((rc = run(s, done, "finish", err)) || sqlite3_changes(s->wdb) == 0)
                 continue; /* not running: done already, requeued, or unknown; keep it */
+            delta[MN_JOB_RUNNING]--;
+            delta[MN_JOB_DONE]++;
             sqlite3_bind_int64(res, 1, o[i].id);
             sqlite3_bind_text64(res, 2, o[i].result, o[i].result_len, SQLITE_STATIC,
                                 SQLITE_UTF8);
             sqlite3_bind_int64(res, 3, now);
             rc = run(s, res, "finish", err);
-        } else {
-            const char *why = o[i].error ? o[i].error : "failed (no reason given)";
-            sqlite3_bind_int64(failed, 1, o[i].id);
-            sqlite3_bind_text(failed, 2, why, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(failed, 3, now);
-            sqlite3_bind_int(failed, 4, s->base.max_attempts);
-            rc = run(s, failed, "finish", err);
+            continue;
+        }
+        const char *why = o[i].error ? o[i].error : "failed (no reason given)";
+        for (int k = 0; k < 2 && !rc; k++) {
+            sqlite3_stmt *q = s->w[k == 0 ? W_DEAD : W_RETRY];
+            sqlite3_bind_int64(q, 1, o[i].id);
+            sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 3, now);
+            if (k == 0)
+                sqlite3_bind_int(q, 4, s->base.max_attempts);
+            if ((rc = run(s, q, "finish", err)) || sqlite3_changes(s->wdb) == 0)
+                continue;
+            delta[MN_JOB_RUNNING]--;
+            delta[k == 0 ? MN_JOB_FAILED : MN_JOB_QUEUED]++;
+            break;
         }
     }
+    if (!rc)
+        rc = add_counts(s, delta, "finish", err);
     if (!rc)
         rc = run(s, s->w[W_COMMIT], "finish", err);
 out:

@@ -978,7 +978,7 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
     int guessed = 0;
     r.lang = li;
     if (len == 0 || k == 0)
-        return 0;
+        goto report;
 
     size_t n = 0;
     int rc = tokens_pass(&r, NULL, &n);

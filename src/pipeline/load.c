@@ -338,6 +338,7 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
     st->slot_ok = st->slot_label = st->slot_score = st->slot_count = UINT32_MAX;
     static const char *const keys[] = {"model", "name", "when", "k", "threshold",
                                        "timeout_ms", "after", "lang"};
+    unsigned seen = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
         yaml_node_t *k = node(L, pr->key), *v = node(L, pr->value);
@@ -349,6 +350,9 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
                            "unknown step key '%s' (a step has model, name, when, k, threshold, "
                            "timeout_ms, after, lang)",
                            is_scalar(k) ? scalar(k) : "?");
+        if (seen & (1u << i))
+            return fail_at(L, k, MN_EINVAL, "step key '%s' given twice", keys[i]);
+        seen |= 1u << i;
         if (scalar_is(k, "model")) {
             if (!is_scalar(v) || !*scalar(v))
                 return fail_at(L, v, MN_EFORMAT, "model must be a model name");
@@ -632,6 +636,8 @@ static int pipeline_load(loader *L, const yaml_node_t *name, const yaml_node_t *
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
         yaml_node_t *k = node(L, pr->key), *v = node(L, pr->value);
+        if ((scalar_is(k, "steps") && steps) || (scalar_is(k, "output") && output))
+            return fail_at(L, k, MN_EINVAL, "'%s' given twice", scalar(k));
         if (scalar_is(k, "steps"))
             steps = v;
         else if (scalar_is(k, "output"))
@@ -686,6 +692,8 @@ static int document_load(loader *L, mn_pipelines *ps)
          pr++) {
         yaml_node_t *k = node(L, pr->key), *v = node(L, pr->value);
         if (scalar_is(k, "pipelines")) {
+            if (pipes)
+                return fail_at(L, k, MN_EINVAL, "'pipelines' given twice");
             pipes = v;
         } else if (scalar_is(k, "version")) {
             if (!scalar_is(v, "1"))

@@ -10,7 +10,8 @@
  *        {"text": "..."} | {"texts": ["...", ...]}, "k": 1, "threshold": 0.0
  *   POST /hf/models/{name}            {"inputs": str | [str], "parameters": {"top_k": N}}
  *   GET  /v2  /v2/health/live  /v2/health/ready
- *   GET  /v2/models/{name}[/versions/{v}][/ready]   POST .../infer
+ *   GET  /v2/models/{name}[/versions/{v}][/ready]   POST .../infer (JSON, or the binary tensor
+ *        data extension: Inference-Header-Content-Length, see h_v2_infer)
  *   POST /v1/admin/models/{name}/{load|unload|reload|default|workers}  /v1/admin/scan
  *   GET  /v1/pipelines   POST /v1/analyze   POST|GET /v1/jobs   GET /v1/jobs/{id|summary}
  *        (api_pipeline.c)
@@ -677,13 +678,9 @@ static int h_hf(hctx *h)
  * "binary_data_size" instead of "data", the raw tensors follow it in output order, and the
  * response's Inference-Header-Content-Length header gives the JSON's length. */
 
-/* Checks the framing of a binary BYTES tensor of size bytes (all that follows the JSON: we take
- * one input) and counts its elements into t. */
-static int read_bytes_tensor(hctx *h, const char *bin, size_t bin_len, size_t size, texts *t)
+/* Checks the framing of a binary BYTES tensor bin[0..size) and counts its elements into t. */
+static int read_bytes_tensor(hctx *h, const char *bin, size_t size, texts *t)
 {
-    if (size != bin_len)
-        return fail(h, MN_EINVAL, "inputs[0].parameters.binary_data_size is %zu but %zu bytes "
-                    "follow the JSON header", size, bin_len);
     size_t n = 0;
     for (size_t off = 0; off < size; n++) {
         if (size - off < 4)
@@ -781,7 +778,11 @@ static int h_v2_infer(hctx *h)
         if (!bin)
             return fail(h, MN_EINVAL, "inputs[0]: binary data needs the "
                         "Inference-Header-Content-Length header");
-        if ((rc = read_bytes_tensor(h, bin, bin_len, (size_t)mn__json_num(bsize), &t)) != 0)
+        /* One input, so its tensor is all that follows the JSON. */
+        if (mn__json_num(bsize) != (double)bin_len)
+            return fail(h, MN_EINVAL, "inputs[0].parameters.binary_data_size is %.0f but %zu "
+                        "bytes follow the JSON header", mn__json_num(bsize), bin_len);
+        if ((rc = read_bytes_tensor(h, bin, bin_len, &t)) != 0)
             return rc;
         t.field = "inputs[0]";
         if ((double)t.n != elems)

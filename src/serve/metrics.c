@@ -130,4 +130,30 @@ void mn__metrics_write(mn_server *s, mn__buf *b)
                    "# HELP micronlp_uptime_seconds Seconds since the server started.\n"
                    "# TYPE micronlp_uptime_seconds gauge\nmicronlp_uptime_seconds %.3f\n",
                    atomic_load(&s->inflight), (double)(mn__now_ns() - s->started_ns) / 1e9);
+    int64_t counts[4];
+    mn_err err;
+    if (s->store && mn_store_counts(s->store, counts, &err) == 0) {
+        mn__buf_puts(b, "# HELP micronlp_jobs Jobs in the store, by state.\n"
+                        "# TYPE micronlp_jobs gauge\n");
+        for (int i = 0; i < 4; i++)
+            mn__buf_printf(b, "micronlp_jobs{state=\"%s\"} %lld\n",
+                           mn_job_state_name((mn_job_state)i), (long long)counts[i]);
+    }
+    if (s->jobs) {
+        mn_jobs_stats js;
+        mn_jobs_get_stats(s->jobs, &js);
+        mn__buf_printf(b,
+                       "# HELP micronlp_job_results_saved_total Results saved by the job "
+                       "workers.\n# TYPE micronlp_job_results_saved_total counter\n"
+                       "micronlp_job_results_saved_total %llu\n"
+                       "# HELP micronlp_job_attempts_failed_total Job attempts that failed "
+                       "(retried or dead-lettered).\n"
+                       "# TYPE micronlp_job_attempts_failed_total counter\n"
+                       "micronlp_job_attempts_failed_total %llu\n"
+                       "# HELP micronlp_job_store_errors_total Claims or saves the store "
+                       "refused.\n# TYPE micronlp_job_store_errors_total counter\n"
+                       "micronlp_job_store_errors_total %llu\n",
+                       (unsigned long long)js.done, (unsigned long long)js.attempts_failed,
+                       (unsigned long long)js.store_errors);
+    }
 }

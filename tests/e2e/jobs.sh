@@ -209,6 +209,8 @@ check "after SIGTERM nothing was left running (requeued=0)" 'grep -q "requeued=0
 "$BIN" jobs --wait --timeout 120 2>/dev/null
 n=$(summary | field done)
 check "the second submission finished too (40000 done)" '[[ $n == 40000 ]]'
+curl -s "$U/metrics" >"$TMP/body"
+check "/metrics counts jobs by state" 'grep -q "^micronlp_jobs{state=\"done\"} 40000$" $TMP/body && grep -q "^micronlp_jobs{state=\"failed\"} 3$" $TMP/body'
 kill -TERM "$PID"
 wait "$PID"
 PID=

@@ -120,7 +120,7 @@ expect "HF text-classification, one input" 200 POST /hf/models/topic \
 expect "HF list of inputs, top_k" 200 POST /hf/models/topic \
     '{"inputs":["goal","bread soup"],"parameters":{"top_k":1,"truncation":true}}' \
     'len(j) == 2 and all(len(r) == 1 for r in j)'
-expect "v2 server metadata" 200 GET /v2 "" 'j["name"] == "micronlp"'
+expect "v2 server metadata" 200 GET /v2 "" 'j["name"] == "micronlp" and j["extensions"] == ["binary_tensor_data"]'
 expect "v2 live" 200 GET /v2/health/live
 expect "v2 ready" 200 GET /v2/health/ready
 expect "v2 model metadata" 200 GET /v2/models/topic "" \
@@ -133,6 +133,34 @@ expect "v2 infer BYTES tensor" 200 POST /v2/models/topic/infer \
 expect "v2 infer, only the label output" 200 POST /v2/models/topic/versions/1/infer \
     '{"inputs":[{"name":"text","shape":[1,1],"datatype":"BYTES","data":[["goal"]]}],"outputs":[{"name":"label"}]}' \
     'len(j["outputs"]) == 1 and j["outputs"][0]["name"] == "label"'
+# The binary tensor data extension over real HTTP, as tritonclient sends it by default: raw
+# BYTES input after the JSON, binary outputs back, lengths in Inference-Header-Content-Length.
+if python3 -S - "$PORT" <<'EOF'
+import http.client, json, struct, sys
+texts = [b"goal team", b"bread soup"]
+blob = b"".join(struct.pack("<I", len(t)) + t for t in texts)
+hdr = json.dumps({"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES",
+                              "parameters": {"binary_data_size": len(blob)}}],
+                  "parameters": {"binary_data_output": True}}).encode()
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request("POST", "/v2/models/topic/infer", hdr + blob,
+          {"Inference-Header-Content-Length": str(len(hdr)), "Content-Type": "application/octet-stream"})
+r = c.getresponse()
+body = r.read()
+n = int(r.getheader("Inference-Header-Content-Length"))
+j = json.loads(body[:n])
+label, score = j["outputs"]
+raw = body[n:n + label["parameters"]["binary_data_size"]]
+words, p = [], 0
+while p < len(raw):
+    l = struct.unpack_from("<I", raw, p)[0]
+    words.append(raw[p + 4:p + 4 + l].decode())
+    p += 4 + l
+probs = struct.unpack("<2f", body[n + len(raw):])
+sys.exit(0 if r.status == 200 and r.getheader("Content-Type") == "application/octet-stream"
+         and words == ["sport", "food"] and all(0 < x <= 1 for x in probs) else 1)
+EOF
+then ok "v2 infer, binary tensor data in and out"; else bad "v2 infer, binary tensor data in and out"; fi
 # ---- a tagger: tokens and entities; HF token-classification -------------------------------
 expect "tagger: native tokens and entities" 200 POST /v1/models/ner:predict \
     '{"text":"yesterday Maria de Souza met"}' \

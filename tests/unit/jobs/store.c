@@ -133,6 +133,27 @@ static int64_t total(const int64_t c[4])
     return c[0] + c[1] + c[2] + c[3];
 }
 
+static int tally_cb(void *ctx, const mn_job_record *r)
+{
+    ((int64_t *)ctx)[r->state]++;
+    return 0;
+}
+
+/* 1 when mn_store_counts (kept per transaction) agrees with the jobs as listed. */
+static int counts_agree(mn_store *st)
+{
+    int64_t kept[4], seen[4] = {0};
+    mn_job_filter f = {.state = -1};
+    if (mn_store_counts(st, kept, NULL) || mn_store_list(st, &f, tally_cb, seen, NULL) < 0)
+        return 0;
+    if (memcmp(kept, seen, sizeof kept) == 0)
+        return 1;
+    fprintf(stderr, "  counts %lld/%lld/%lld/%lld, jobs %lld/%lld/%lld/%lld\n",
+            (long long)kept[0], (long long)kept[1], (long long)kept[2], (long long)kept[3],
+            (long long)seen[0], (long long)seen[1], (long long)seen[2], (long long)seen[3]);
+    return 0;
+}
+
 static unsigned char *read_all(const char *path, size_t *len)
 {
     *len = 0;
@@ -396,6 +417,11 @@ TEST(lock_second_process)
     mn_err err = {0};
     ASSERT_EQ(mn_store_open(&cfg, &st2, NULL, &err), -EBUSY);
     ASSERT(strstr(err.msg, "already open in this process"));
+    /* Another spelling of the same file is the same store. */
+    char link[512];
+    ASSERT(symlink(path, tmp("locked-link.db", link)) == 0);
+    cfg.url = link;
+    ASSERT_EQ(mn_store_open(&cfg, &st2, NULL, &err), -EBUSY);
     mn_store_close(st);
     ASSERT_EQ(open_store(path, 1, 3, &st, NULL), 0);
     mn_store_close(st);
@@ -473,6 +499,7 @@ TEST(submit_claim_finish)
     mn_store_batch_free(&b);
     mn_store_batch_free(&b);
     mn_store_batch_free(NULL);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -543,6 +570,7 @@ TEST(idempotency_keys)
     ASSERT_EQ(submit(st, "p", t1, k1, 1, ids, NULL), 0);
     ASSERT_EQ(ids[0], a);
     mn_store_batch_free(&b);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -589,6 +617,7 @@ TEST(batch_all_or_nothing)
     ASSERT_EQ(mn_store_submit(st, "p", in, 0, NULL, NULL, &err), 0); /* empty batch: nothing */
     ASSERT_EQ(mn_store_counts(st, c, NULL), 0);
     ASSERT_EQ(c[MN_JOB_QUEUED], 3);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -631,6 +660,7 @@ TEST(dead_letter_after_max_attempts)
     ASSERT_EQ(c[MN_JOB_FAILED], 1);
     ASSERT_EQ(total(c), 1);
     mn_store_batch_free(&b);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -673,6 +703,7 @@ TEST(finish_keeps_first_result)
     bad.result_len = 2;
     ASSERT_EQ(mn_store_finish(st, &bad, 1, NULL), MN_EINVAL);
     mn_store_batch_free(&b);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -710,6 +741,7 @@ TEST(requeue_on_open)
     ASSERT_EQ(get(st, ids[1], &r), 0);
     ASSERT_EQ(r.state, MN_JOB_QUEUED);
     mn_store_batch_free(&b);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -823,6 +855,7 @@ TEST(list_filters_and_paging)
     ASSERT_EQ(mn_job_state_parse("done", 4), MN_JOB_DONE);
     ASSERT_STREQ(mn_job_state_name(MN_JOB_FAILED), "failed");
     mn_store_batch_free(&b);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 
@@ -1174,6 +1207,7 @@ static void crash_round(const char *path, int round, crash_when when, int durabl
             if (seen[first + i + 1].state >= 0) /* ids follow the submission order */
                 ASSERT(dup[i] == 1 && ids[i] == first + i + 1);
     }
+    ASSERT(counts_agree(st));
     if (!finish_rest) {
         mn_store_close(st);
         free(accepted.v);
@@ -1205,6 +1239,7 @@ static void crash_round(const char *path, int round, crash_when when, int durabl
         ASSERT_EQ(seen[id].result_of, id);
     for (size_t i = 0; i < finished.n; i++)
         ASSERT(seen[finished.v[i]].by_child);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
     free(accepted.v);
     free(finished.v);
@@ -1347,6 +1382,7 @@ TEST(threads)
     ASSERT_EQ(mn_store_counts(st, c, NULL), 0);
     ASSERT_EQ(c[MN_JOB_DONE], MT_SUBMITTERS * MT_PER_SUBMITTER);
     ASSERT_EQ(total(c), MT_SUBMITTERS * MT_PER_SUBMITTER);
+    ASSERT(counts_agree(st));
     mn_store_close(st);
 }
 

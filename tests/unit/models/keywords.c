@@ -599,7 +599,7 @@ TEST(damaged_files_are_refused)
         if (variant == 0)
             p.nlangs = 9;
         ASSERT_EQ(mn_file_writer_add(w, TAG_KWPR, &p, sizeof p), 0);
-        ASSERT_EQ(mn_file_writer_add(w, TAG_KWLN, kw->langs, (size_t)p.nlangs * 8), 0);
+        ASSERT_EQ(mn_file_writer_add(w, TAG_KWLN, kw->langs, (size_t)kw->p.nlangs * 8), 0);
         uint64_t *h = malloc((size_t)kw->p.nentries * 8);
         memcpy(h, kw->hashes, (size_t)kw->p.nentries * 8);
         if (variant == 1) {

@@ -326,6 +326,10 @@ TEST(v2_binary_tensors)
     ASSERT_EQ(call_raw(P, body, n, "-5"), 400);
     ASSERT_EQ(call_raw(P, body, n - 1, hdr), 400); /* one byte short */
     ASSERT(has("binary_data_size is 27 but 26 bytes"));
+    n = bin_body(body, sizeof body, hdr,
+                 "{\"inputs\":[{\"name\":\"text\",\"shape\":[2],\"datatype\":\"BYTES\","
+                 "\"parameters\":{\"binary_data_size\":9223372036854775807}}]}", two, 2);
+    ASSERT_EQ(call_raw(P, body, n, hdr), 400);
     ASSERT_EQ(call_raw(P, body, n, NULL), 400);    /* no header: the bytes are not JSON */
     ASSERT_EQ(call_raw(P, body, n, "0"), 400);     /* empty JSON */
     n = bin_body(body, sizeof body, hdr,

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# `micronlp route` with the shipped models and models/pipelines.yaml: the shipped pipeline file
+# loads; --explain says which steps ran and why the others were skipped; the JSON result of a
+# German text skips the English models; the routed and the run-everything pipelines agree on
+# every step that ran in both; invalid pipeline files are refused with file:line:column and
+# exit code 1; bad arguments exit 2. Ends with "N passed, M failed".
+set -uo pipefail
+
+BIN=${MN_BIN:?set MN_BIN to the micronlp binary}
+SRC=${MN_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+check() {
+    if eval "$2"; then
+        pass=$((pass + 1)); echo "ok    $1"
+    else
+        fail=$((fail + 1)); echo "FAIL  $1"; head -c 800 "$TMP/out" | sed 's/^/      | /'
+    fi
+}
+R() { "$BIN" route --repo "$SRC/models" "$@" >"$TMP/out" 2>&1; }
+
+R --check
+check "the shipped pipeline file loads" '[[ $? == 0 ]] && grep -q "pipelines.yaml: ok" $TMP/out'
+
+DE="Alle Menschen sind frei und gleich an Würde und Rechten geboren."
+EN="Everyone has the right to life, liberty and security of person."
+R --explain "$DE"
+check "--explain: German text, English models skipped with the reason" \
+    'grep -q "deu" $TMP/out && grep -q "spam .*skipped  when \`lang.label == \"eng\" && words >= 3\` is false: lang.label = \"deu\"" $TMP/out'
+check "--explain: keywords ran in German" 'grep -q "keywords .*ran .*(language deu)" $TMP/out'
+
+R --no-times "$DE"
+check "JSON: one object per text, English models null in the output" \
+    'python3 -c "import json,sys; r=json.load(open(\"$TMP/out\")); o=r[\"output\"]; assert o[\"language\"]==\"deu\" and o[\"spam\"] is None and len(o[\"keywords\"])>0 and r[\"steps\"][\"ner\"][\"status\"]==\"skipped\", o"'
+
+printf '%s\n%s\n' "$EN" "$DE" >"$TMP/in.txt"
+"$BIN" route --repo "$SRC/models" --no-times --input "$TMP/in.txt" >"$TMP/routed" 2>&1
+"$BIN" route --repo "$SRC/models" --no-times --pipeline everything --input "$TMP/in.txt" >"$TMP/all" 2>&1
+cp "$TMP/routed" "$TMP/out"
+check "routed and everything agree on the steps that ran" 'python3 - "$TMP/routed" "$TMP/all" <<EOF
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == len(b) == 2
+ran = 0
+for x, y in zip(a, b):
+    for name, step in x["steps"].items():
+        if step["status"] == "ok":
+            ran += 1
+            assert step == y["steps"][name], name
+assert ran >= 3
+EOF'
+
+R --threads 2 --no-times --input "$TMP/in.txt"
+check "--threads 2 gives the same results" 'cmp -s $TMP/out $TMP/routed'
+
+# ---- invalid pipeline files: file:line:column and exit 1 -----------------------------------
+bad() { # bad NAME YAML EXPECTED
+    printf '%s' "$2" >"$TMP/p.yaml"
+    "$BIN" route --repo "$SRC/models" --pipelines "$TMP/p.yaml" --check >"$TMP/out" 2>&1
+    rc=$? want=$3
+    check "refused: $1" '[[ $rc == 1 ]] && grep -qF -- "$want" $TMP/out'
+}
+bad "unknown model" $'pipelines:\n  p:\n    steps:\n      - model: nope\n' "p.yaml:4:16: unknown model 'nope'"
+bad "unknown field" $'pipelines:\n  p:\n    steps:\n      - model: lang\n      - model: spam\n        when: lang.labl == "eng"\n' "p.yaml:6:15: when: unknown field 'lang.labl'"
+bad "type error" $'pipelines:\n  p:\n    steps:\n      - model: lang\n      - model: spam\n        when: lang.score > "x"\n' "p.yaml:6:28: when: type error"
+bad "cycle" $'pipelines:\n  p:\n    steps:\n      - model: spam\n        when: ner.count > 0\n      - model: ner\n        when: spam.label == "ham"\n' "cycle"
+bad "syntax error" $'pipelines:\n  p:\n    steps:\n      - model: spam\n        when: len > > 3\n' "p.yaml:5:"
+bad "YAML error" $'pipelines:\n  p: [\n' "invalid YAML"
+bad "unknown key" $'pipelines:\n  p:\n    stepz: []\n' "p.yaml:3:5: unknown pipeline key 'stepz'"
+printf 'pipelines:\n  p:\n    steps:\n      - model: \xff\n' >"$TMP/p.yaml"
+"$BIN" route --repo "$SRC/models" --pipelines "$TMP/p.yaml" --check >"$TMP/out" 2>&1
+check "refused: invalid UTF-8" '[[ $? == 1 ]] && grep -q "invalid UTF-8 at byte" $TMP/out'
+"$BIN" route --repo "$SRC/models" --pipelines "$TMP/missing.yaml" --check >"$TMP/out" 2>&1
+check "missing pipeline file: exit 1 naming it" '[[ $? == 1 ]] && grep -q "missing.yaml" $TMP/out'
+
+# ---- usage -----------------------------------------------------------------------------------
+R
+check "no text: usage error, exit 2" '[[ $? == 2 ]]'
+R --pipeline nope "x"
+check "unknown pipeline: exit 2" '[[ $? == 2 ]] && grep -q "no such pipeline" $TMP/out'
+printf 'ok\n\xc3\x28 bad\n' >"$TMP/bad.txt"
+R --input "$TMP/bad.txt"
+check "invalid UTF-8 input line: exit 1 with file:line" '[[ $? == 1 ]] && grep -q "bad.txt:2: invalid UTF-8" $TMP/out'
+"$BIN" route --help >"$TMP/out" 2>&1
+check "--help" '[[ $? == 0 ]] && grep -q -- "--explain" $TMP/out'
+
+echo "$pass passed, $fail failed"
+[[ $fail == 0 ]]
