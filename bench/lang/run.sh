@@ -32,6 +32,11 @@
 # replicated to >= 100,000 lines minus the same command on one line (hyperfine medians: so model
 # loading is not counted); the npm peers: the detection loop inside node over the three test
 # sets once, after a warm-up. CPU time (user+sys) of the whole predict process is listed too.
+# Modern text: when data/lang/modern/ exists (scripts/models/lang.sh builds it), every tool also
+# answers the modern-text sets (English e-mail, SMS, reviews, tweets, prose, questions from the
+# other models' test splits; other languages from the cld, lande and guesslanguage test
+# fixtures), scored by bench/lang/modern.py: the share of English texts answered eng, and how
+# many texts in other languages are answered eng. fastText there is the UDHR-only peer above.
 # Output: bench/out/lang.md (table) and bench/out/lang/ (answers, logs, raw numbers).
 # Only public tools: bash, awk, sed, python3, node, npm, hyperfine, /usr/bin/time, fasttext.
 set -euo pipefail
@@ -119,6 +124,29 @@ for p in franc cld eld; do
         python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["seconds"])')
 done
 
+# ---- modern text: the sets of scripts/data/lang-modern.py (built by scripts/models/lang.sh) ---
+# English from the other models' test splits and eval-only sets, other languages from the test
+# fixtures of cld, lande and guesslanguage; scored by bench/lang/modern.py (eng recall; how often
+# a text in another language is answered eng).
+m=$d/modern
+modern_tools="mn ftz franc cld eld"
+if [ -f "$m/test-eng-short.txt" ]; then
+    for t in $modern_tools; do mkdir -p "$out/modern-$t"; done
+    for s in eng-short eng-150 eng-whole other-whole other-short; do
+        sed 's/^__label__[^ ]* //' "$m/test-$s.txt" >"$out/mtexts-$s.txt"
+        "$bin" predict --model "$model" --k 2 "$out/mtexts-$s.txt" >"$out/modern-mn/pred-$s.txt"
+        fasttext predict "$out/ft.ftz" "$out/mtexts-$s.txt" 1 | sed 's/^__label__//' >"$out/modern-ftz/pred-$s.txt"
+        for p in franc cld eld; do
+            node bench/lang/peers.mjs "$p" "$peers" "$pkg" "$out/labels.txt" "$out/mtexts-$s.txt" "$out/modern-$p/pred-$s.txt" >/dev/null
+        done
+    done
+    for t in $modern_tools; do
+        python3 bench/lang/modern.py "$m" "$out/modern-$t" --json --labels "$d/languages.tsv" >"$out/modern-$t.json"
+    done
+else
+    echo "bench/lang: $m/ is missing (scripts/models/lang.sh builds it): no modern-text table" >&2
+fi
+
 # ---- speed: micronlp and fastText ------------------------------------------------------------
 speed() { # name, command prefix (texts file appended)
     local name=$1
@@ -169,5 +197,29 @@ peer_size() {
         "fasttext $(dpkg-query -W -f '${Version}' fasttext 2>/dev/null), node $(node --version)." \
         "CPU seconds (user+sys) of one predict process over $many lines: micronlp $mn_cpu, fastText .ftz $ftq_cpu, .bin $ftb_cpu." \
         "Training fastText: $(awk -F': ' '/Elapsed/ { print $2 }' "$out/ft.train.time" 2>/dev/null) wall."
+    if [ -f "$out/modern-mn.json" ]; then
+        echo
+        echo "Modern text (data/lang/modern/, scripts/data/lang-modern.py): share of English texts answered"
+        echo "\`eng\`, and texts in other languages answered \`eng\` (every tool over all its languages):"
+        echo
+        python3 - "$out" $modern_tools <<'EOF'
+import json, os, sys
+out, tools = sys.argv[1], sys.argv[2:]
+names = {"mn": "micronlp", "ftz": "fastText .ftz (UDHR train only)", "franc": "franc", "cld": "cld", "eld": "eld"}
+print("| tool | English 20-40 chars | English ~150 chars | English whole texts | other languages answered eng: whole / 20-40 |")
+print("|---|---|---|---|---|")
+for t in tools:
+    r = json.load(open(os.path.join(out, "modern-%s.json" % t)))
+    e, o = r["eng"], r["other"]
+    print("| %s | %.3f | %.3f | %.3f | %d/%d / %d/%d |" % (
+        names[t], e["short"]["eng_recall"], e["150"]["eng_recall"], e["whole"]["eng_recall"],
+        o["whole"]["answered_eng"], o["whole"]["not_english"], o["short"]["answered_eng"], o["short"]["not_english"]))
+r = json.load(open(os.path.join(out, "modern-mn.json")))
+print()
+print("Texts: English %d snippets of 20-40 code points, %d of 140-160, %d whole texts; other languages %d whole"
+      " texts, %d snippets of 20-40." % (r["eng"]["short"]["examples"], r["eng"]["150"]["examples"],
+      r["eng"]["whole"]["examples"], r["other"]["whole"]["examples"], r["other"]["short"]["examples"]))
+EOF
+    fi
 } >bench/out/lang.md
 cat bench/out/lang.md

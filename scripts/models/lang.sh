@@ -45,7 +45,8 @@ die() {
     exit 1
 }
 
-# The recipe (chosen on valid.txt; the test split was never used for choosing).
+# The recipe (chosen on valid.txt; the test split was never used for choosing). The amount of
+# modern English (TRAIN_TEXTS in scripts/data/lang-modern.py) was chosen on the validation sets too.
 TRAIN_OPTS=(--dim 32 --minn 1 --maxn 4 --word-ngrams 1 --epoch 10 --lr 0.5 --bucket 2000000
     --loss softmax --threads 1 --seed 1 --task lang)
 LANG_CUTOFF=48000 # not CUTOFF: scripts/models/recipes.sh, sourced below, declares that name
@@ -58,7 +59,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --bin) [ $# -ge 2 ] || die "--bin needs a path"; bin=$2; shift 2 ;;
     --write-sample) sample=1; shift ;;
-    -h | --help) sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    -h | --help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
     *) die "unknown argument $1 (see --help)" ;;
     esac
 done

@@ -22,6 +22,7 @@
  */
 #include "serve/internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ static const struct {
     {MN_ECORRUPT, 422},     {MN_ETRUNC, 422},       {MN_EFOREIGN, 422},
     {MN_EVERSION, 422},     {MN__EOVERLOAD, 429},   {MN_EUNSUPPORTED, 501},
     {MN_ENOMEM, 503},       {MN__EUNAVAIL, 503},
+    /* the job store: disk full, database locked past its timeout — try again later */
+    {MN_ERRNO(ENOSPC), 503}, {MN_ERRNO(EBUSY), 503},
 };
 
 int mn__serve_status(int code)

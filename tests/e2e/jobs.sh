@@ -136,6 +136,10 @@ check "killed in the middle of the work (some but not all done: $done_n)" \
     '[[ $done_n -ge 2000 && $done_n -lt 20003 ]]'
 
 start_server "$TMP/serve2.log" "$TMP/pipelines2.yaml" || exit 1
+"$BIN" serve --repo "$SRC/models" --pipelines "$TMP/pipelines2.yaml" --store "$TMP/jobs.db" \
+    --listen 127.0.0.1:0 >"$TMP/body" 2>&1
+check "a second server on the same store is refused, naming the owner" \
+    '[[ $? == 1 ]] && grep -q "jobs.db.*in use by another process (pid $PID)" $TMP/body'
 requeued=$(grep -o 'requeued=[0-9]*' "$TMP/serve2.log" | head -1 | cut -d= -f2)
 check "restart: jobs the dead process was running are queued again (requeued=$requeued)" \
     '[[ -n $requeued ]]'
