@@ -8,7 +8,8 @@
   film reviews (IMDb)               data/models/sentiment/test.txt   first 1500
   tweets (Davidson et al.)          data/models/toxicity/test.txt    first 1500
 
-Labels are dropped; the lines are shuffled with a fixed seed. Prints the counts.
+Labels are dropped; the lines are shuffled with a fixed seed. Each part is also written alone
+to OUT-PART.txt (for the per-kind table). Prints the counts.
 Usage: corpus.py OUT
 """
 import random
@@ -46,4 +47,9 @@ random.Random(1).shuffle(lines)
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     for t in lines:
         f.write(t + "\n")
+stem = sys.argv[1][:-4] if sys.argv[1].endswith(".txt") else sys.argv[1]
+for name, part in parts.items():
+    with open(f"{stem}-{name}.txt", "w", encoding="utf-8") as f:
+        for t in part:
+            f.write(t + "\n")
 print(" ".join(f"{k}={len(v)}" for k, v in parts.items()), f"total={len(lines)}")

@@ -65,6 +65,16 @@ load() { uptime | sed 's/.*load average: //'; }
     echo
     "$out/bench_pipeline" models models/pipelines.yaml "$out/mixed.txt" default everything "$rounds"
     echo
+    echo "By kind of text (each part alone, best of $rounds):"
+    echo
+    echo "| part | routed texts/s | everything texts/s | ratio | steps run, routed |"
+    echo "|---|---:|---:|---:|---:|"
+    for part in udhr email review tweet; do
+        "$out/bench_pipeline" models models/pipelines.yaml "$out/mixed-$part.txt" default everything "$rounds" |
+            awk -v part="$part" -F'|' '/\(routed\)/ { r = $3; s = $4 } /\(every model\)/ { e = $3 }
+                END { gsub(/ /, "", r); gsub(/ /, "", e); printf "| %s | %s | %s | %.2fx |%s|\n", part, r, e, r / e, s }'
+    done
+    echo
 } | tee "$out/router.md"
 
 # ---- jobs end to end -----------------------------------------------------------------------
@@ -75,7 +85,13 @@ rm -f "$out/jobs.db" "$out/jobs.db-wal" "$out/jobs.db-shm"
     --threads 2 --job-threads 2 --poll-seconds 0 >"$out/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do curl -s -o /dev/null "$U/readyz" && break; sleep 0.05; done
+up=0
+for _ in $(seq 1 200); do
+    if curl -sf -o /dev/null "$U/readyz"; then up=1; break; fi
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+done
+[ $up = 1 ] || { cat "$out/serve.log" >&2; die "the server did not start"; }
 n=$(wc -l <"$out/mixed.txt")
 t0=$(date +%s.%N)
 MICRONLP_SERVER=$U "$bdir/micronlp" submit "$out/mixed.txt" --batch 1000 --quiet

@@ -23,7 +23,8 @@
  *
  * Step keys: model (required), name, when, k (answers kept, default 1 for classifiers, 5 for
  * keywords), threshold, timeout_ms, after (list of step names to wait for beyond those `when`
- * reads), lang (keywords: a field giving the language). Unknown keys, unknown models or
+ * reads), lang (keywords: a field giving the language), max_bytes (the step reads only the
+ * first N bytes, cut at a space: a language model needs no more than a paragraph). Unknown keys, unknown models or
  * fields, type errors in expressions, duplicate names and cycles are refused at load with
  * "file:line:column: message".
  *
@@ -65,6 +66,10 @@ typedef struct mn_model_host {
      * cannot serve now (MN_ENOTFOUND: not loaded; -EBUSY: every worker slot taken). */
     int (*acquire)(void *ctx, void *handle, mn_model **model, const char **version,
                    void **token);
+    /* Optional (may be NULL): the step has finished predicting. A host that bounds each model's
+     * concurrency gives the slot back here, while the model itself (its labels) stays held
+     * until release. Called once per successful acquire, before release. */
+    void (*done)(void *ctx, void *token);
     void (*release)(void *ctx, void *token);
     /* Optional (may be NULL): why the last find failed, e.g. "spam.mnlp: checksum mismatch". */
     const char *(*find_error)(void *ctx);

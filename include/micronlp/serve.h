@@ -57,7 +57,8 @@ typedef struct mn_server_config {
     unsigned log_rate;          /* request log lines per second when log_requests is 0 */
     /* Pipelines and jobs: the pipeline file (NULL = repo_dir/pipelines.yaml when it exists;
      * "" = none), the job store URL (NULL = no /v1/jobs; see micronlp/store.h), job worker
-     * threads, and helper threads that run a text's independent steps in parallel. */
+     * threads (0 = accept jobs only, for workers in another process), and helper threads that
+     * run a text's independent steps in parallel. */
     const char *pipelines_path;
     const char *store_url;
     int job_threads;

@@ -35,6 +35,7 @@ typedef struct submit_opts {
     int no_keys;
     int quiet;
     int print_ids;
+    size_t max_request_bytes;
 } submit_opts;
 
 enum { FMT_AUTO, FMT_JSONL, FMT_TSV, FMT_TEXT };
@@ -48,7 +49,9 @@ static const opt_spec submit_specs[] = {
      "pipeline to run (default: the server's default)", 0},
     {"format", NULL, OPT_ENUM, 1, 0, formats, F(format), "F",
      "auto (by extension: .jsonl .ndjson, .tsv, else text), jsonl, tsv or text", 0},
-    {"batch", NULL, OPT_SIZE, 1, 10000, NULL, F(batch), "N", "texts per request", 0},
+    {"batch", NULL, OPT_SIZE, 1, 10000, NULL, F(batch), "N", "texts per request (at most)", 0},
+    {"max-request-bytes", NULL, OPT_SIZE, 4096, 1073741824.0, NULL, F(max_request_bytes), "N",
+     "start a new request before one grows over N bytes (the server's --max-body-bytes)", 0},
     {"no-keys", NULL, OPT_BOOL, 1, 0, NULL, F(no_keys), NULL,
      "no automatic idempotency keys (a re-run then submits everything again)", 0},
     {"quiet", NULL, OPT_BOOL, 1, 0, NULL, F(quiet), NULL, "no progress bar or summary", 0},
@@ -187,7 +190,7 @@ static int send_batch(cli_client *c, const submit_opts *o, pending *p, const cha
 
 int cmd_submit(int argc, char **argv)
 {
-    submit_opts o = {.batch = 500};
+    submit_opts o = {.batch = 500, .max_request_bytes = 1 << 20};
     char *pos[2];
     int npos = 0;
     int pr = opt_parse(&submit_cmd, &o, argc, argv, pos, 2, &npos);
@@ -293,6 +296,23 @@ int cmd_submit(int argc, char **argv)
             json_decref(j);
             empty++;
             continue;
+        }
+        /* Keep each request under the server's body limit: send what is pending first when
+         * this text would take the body over it (escapes can grow a text to 6x). */
+        fflush(p.texts);
+        fflush(p.keys);
+        if (p.n && p.tlen + p.klen + 2 * tlen + 1024 > o.max_request_bytes) {
+            if ((code = send_batch(c, &o, &p, name, &dups, &accepted)) != MN_EXIT_OK) {
+                json_decref(j);
+                break;
+            }
+            pending_close(&p);
+            if (pending_open(&p) != 0) {
+                json_decref(j);
+                code = cli_fail(NULL, MN_ENOMEM, NULL);
+                break;
+            }
+            progress(&o, accepted, total, t0, 0);
         }
         if (p.n)
             fputc(',', p.texts), fputc(',', p.keys);

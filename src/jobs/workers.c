@@ -141,6 +141,7 @@ static void *worker_main(void *arg)
                     mn__buf_put(&texts, json, len);
                 }
             }
+            mn_route_reset(rt); /* the models go back now, not when the next job comes */
             refs[i] = (outcome_ref){start, texts.len - start};
             mn__buf_put(&texts, "\0", 1); /* errors are read as C strings */
         }

@@ -71,6 +71,7 @@ typedef struct mn__step {
     int k;
     float threshold;
     unsigned timeout_ms; /* 0 = none */
+    size_t max_bytes;    /* the step reads at most this much of the text (0 = all) */
     uint32_t *deps;      /* steps this one waits for (indices, all earlier stages) */
     size_t ndeps;
     uint32_t *after;     /* the subset named by `after:` (skipped unless they ran) */

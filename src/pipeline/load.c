@@ -337,7 +337,7 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
     st->k = -1;
     st->slot_ok = st->slot_label = st->slot_score = st->slot_count = UINT32_MAX;
     static const char *const keys[] = {"model", "name", "when", "k", "threshold",
-                                       "timeout_ms", "after", "lang"};
+                                       "timeout_ms", "after", "lang", "max_bytes"};
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
@@ -348,7 +348,7 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
         if (i == sizeof keys / sizeof keys[0])
             return fail_at(L, k, MN_EINVAL,
                            "unknown step key '%s' (a step has model, name, when, k, threshold, "
-                           "timeout_ms, after, lang)",
+                           "timeout_ms, after, lang, max_bytes)",
                            is_scalar(k) ? scalar(k) : "?");
         if (seen & (1u << i))
             return fail_at(L, k, MN_EINVAL, "step key '%s' given twice", keys[i]);
@@ -379,6 +379,11 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
             if ((rc = parse_long(L, v, "timeout_ms", 0, 600000, &x)))
                 return rc;
             st->timeout_ms = (unsigned)x;
+        } else if (scalar_is(k, "max_bytes")) {
+            long x;
+            if ((rc = parse_long(L, v, "max_bytes", 1, 1L << 30, &x)))
+                return rc;
+            st->max_bytes = (size_t)x;
         } else if (scalar_is(k, "after")) {
             if (v->type != YAML_SEQUENCE_NODE && !is_scalar(v))
                 return fail_at(L, v, MN_EFORMAT, "after must be a step name or a list of them");

@@ -74,10 +74,26 @@ static void exec_fail(mn__step_out *o, int rc, const char *what)
     snprintf(o->reason, sizeof o->reason, "%s: %s", what, mn_strerror(rc));
 }
 
+/* The first max bytes of text, cut back to the last whitespace (or at least to a character
+ * boundary), so a model reading a prefix sees whole words. */
+static size_t prefix_len(const char *text, size_t len, size_t max)
+{
+    if (max == 0 || len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)text[n] & 0xC0u) == 0x80u)
+        n--; /* text[n] starts a character: cut before it */
+    size_t w = n;
+    while (w > 0 && text[w - 1] != ' ' && text[w - 1] != '\n' && text[w - 1] != '\t')
+        w--;
+    return w > n / 2 ? w : n; /* a long run without spaces is cut mid-run */
+}
+
 void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, const char *text,
                    size_t len, mn__step_out *o)
 {
     uint64_t t0 = mn__pipeline_now_ns();
+    len = prefix_len(text, len, st->max_bytes);
     o->status = MN_STEP_OK;
     o->reason[0] = '\0';
     o->npreds = o->ntags = o->nents = o->nkws = 0;
@@ -133,6 +149,8 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
                                  strlen(o->lang), (size_t)st->k, o->kws, &o->nkws);
         break;
     }
+    if (p->host.done)
+        p->host.done(p->host.ctx, o->token);
     if (rc)
         exec_fail(o, rc, st->model);
     o->ns = mn__pipeline_now_ns() - t0;

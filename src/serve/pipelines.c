@@ -56,13 +56,18 @@ static int host_acquire(void *ctx, void *handle, mn_model **model, const char **
     return 0;
 }
 
+/* The worker slot is given back as soon as the step has its answer ... */
+static void host_done(void *ctx, void *token)
+{
+    (void)ctx;
+    mn__entry_leave(((mn__version *)token)->entry);
+}
+
+/* ... the model version only when the route lets go of the answer (its labels live there). */
 static void host_release(void *ctx, void *token)
 {
     (void)ctx;
-    mn__version *v = token;
-    mn__entry *e = v->entry;
-    mn__version_release(v);
-    mn__entry_leave(e);
+    mn__version_release(token);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -76,7 +81,8 @@ static int file_exists(const char *path)
 int mn__pipelines_init(mn_server *s, mn_err *err)
 {
     s->host = (mn_model_host){.ctx = s, .find = host_find, .acquire = host_acquire,
-                              .release = host_release, .find_error = host_find_error};
+                              .done = host_done, .release = host_release,
+                              .find_error = host_find_error};
     char path[4096];
     const char *file = s->cfg.pipelines_path;
     if (!file) {
@@ -125,14 +131,14 @@ static void jobs_log(void *ctx, const char *line)
 
 int mn__jobs_start(mn_server *s, mn_err *err)
 {
-    if (!s->store || s->jobs)
-        return 0;
+    if (!s->store || s->jobs || s->cfg.job_threads <= 0)
+        return 0; /* no store, or a node that only accepts jobs for workers elsewhere */
     mn_jobs_config jc;
     mn_jobs_config_init(&jc);
     jc.store = s->store;
     jc.pipelines = s->pipelines;
     jc.runner = s->runner;
-    jc.threads = s->cfg.job_threads > 0 ? s->cfg.job_threads : 1;
+    jc.threads = s->cfg.job_threads;
     jc.log_fn = jobs_log;
     jc.log_ctx = s;
     return mn_jobs_start(&jc, &s->jobs, err);

@@ -70,7 +70,7 @@ start_server() { # start_server LOG PIPELINES ARGS...
     local log=$1 pipes=$2
     shift 2
     "$BIN" serve --repo "$SRC/models" --pipelines "$pipes" --store "$TMP/jobs.db" \
-        --listen "127.0.0.1:$PORT" --poll-seconds 0 "$@" >"$log" 2>&1 &
+        --listen "127.0.0.1:$PORT" --poll-seconds 0 --threads 2 --job-threads 2 "$@" >"$log" 2>&1 &
     PID=$!
     for _ in $(seq 1 200); do
         curl -s -o /dev/null "$U/readyz" && return 0
@@ -116,24 +116,34 @@ with open(sys.argv[1], "w") as f:
     for i in range(20000):
         f.write((de if i % 4 == 3 else en[i % 3]).format(i) + "\n")
 EOF
+# A node that only accepts jobs (--job-threads 0) takes them all first, so the kill below
+# finds work in progress whatever the speed of the machine.
+kill -TERM "$PID"
+wait "$PID"
+start_server "$TMP/serve-accept.log" "$TMP/pipelines.yaml" --job-threads 0 || exit 1
 "$BIN" submit "$TMP/texts.txt" --batch 1000 --print-ids --quiet >"$TMP/ids1" 2>"$TMP/submit1.err"
 check "submit: 20,000 jobs accepted" '[[ $(wc -l <"$TMP/ids1") == 20000 ]]'
 # Three jobs for the pipeline the restart will drop.
 curl -s -o "$TMP/body" -w '%{http_code}' -X POST "$U/v1/jobs" \
     -d '{"pipeline":"doomed","texts":["a","b","c"]}' >"$TMP/code"
 check "jobs: 202 for a batch" '[[ $(cat $TMP/code) == 202 ]]'
+n=$(summary | field queued)
+check "an accept-only node runs nothing (20003 queued)" '[[ $n == 20003 ]]'
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
 
-# Kill once some, but not all, results are saved.
-for _ in $(seq 1 400); do
+# Workers start; kill them once some, but not all, results are saved.
+start_server "$TMP/serve1.log" "$TMP/pipelines2.yaml" || exit 1
+for _ in $(seq 1 1000); do
     done_n=$(summary | field done 2>/dev/null || echo 0)
     [[ $done_n -ge 2000 ]] && break
-    sleep 0.02
+    sleep 0.01
 done
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 PID=
 check "killed in the middle of the work (some but not all done: $done_n)" \
-    '[[ $done_n -ge 2000 && $done_n -lt 20003 ]]'
+    '[[ $done_n -ge 2000 && $done_n -lt 20000 ]]'
 
 start_server "$TMP/serve2.log" "$TMP/pipelines2.yaml" || exit 1
 "$BIN" serve --repo "$SRC/models" --pipelines "$TMP/pipelines2.yaml" --store "$TMP/jobs.db" \
@@ -148,6 +158,10 @@ check "resubmitting the same file stores nothing new (20000 duplicates)" \
     'grep -q "(20000 already known by their key" "$TMP/submit2.err" || { "$BIN" submit "$TMP/texts.txt" --batch 1000 2>&1 | tail -1; false; }'
 "$BIN" jobs --wait --timeout 120 2>"$TMP/wait.err"
 check "all jobs finished after the restart" '[[ $? == 0 ]]'
+# Idle job workers hold no model: an analysis right after is answered at once (a worker slot
+# per model and thread: 2 job threads must not starve the HTTP threads).
+t=$(curl -s -o "$TMP/body" -w '%{time_total}' -X POST "$U/v1/analyze" -d '{"text":"Everyone has the right to education."}')
+check "analyze right after the jobs: answered in under a second (${t}s)" 'python3 -c "import sys; sys.exit(0 if $t < 1 else 1)"'
 
 "$BIN" jobs --export jsonl >"$TMP/all.jsonl"
 python3 - "$TMP/all.jsonl" "$TMP/ids1" >"$TMP/verify" 2>&1 <<'EOF'

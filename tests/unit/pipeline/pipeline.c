@@ -404,6 +404,29 @@ TEST(parallel_stages_give_the_same_answers)
     mn_pipelines_free(ps);
 }
 
+TEST(max_bytes_reads_a_prefix)
+{
+    static const char yaml[] = "pipelines:\n  p:\n    steps:\n"
+                               "      - model: ner\n"
+                               "      - name: head\n        model: ner\n        max_bytes: 22\n";
+    static const char text[] = "Bill Gates and Paul Allen founded Microsoft in Albuquerque.";
+    mn_err err;
+    mn_pipelines *ps = load(yaml, &err);
+    if (!ps)
+        MN_FAIL_AT("%s", err.msg);
+    mn_route *rt;
+    ASSERT_EQ(mn_route_new(&rt), 0);
+    ASSERT_EQ(mn_pipeline_run(mn_pipelines_at(ps, 0), NULL, rt, text, strlen(text)), 0);
+    const mn__step_out *all = rt->out[0], *head = rt->out[1];
+    ASSERT(all->nents >= 3);
+    ASSERT(head->nents >= 1);
+    ASSERT(head->nents < all->nents);
+    for (size_t i = 0; i < head->nents; i++) /* cut at the space before "Allen" */
+        ASSERT(head->ents[i].off + head->ents[i].len <= 19);
+    mn_route_free(rt);
+    mn_pipelines_free(ps);
+}
+
 TEST(allocation_failures_are_clean)
 {
     mn_err err;
@@ -441,4 +464,5 @@ TEST_MAIN(TEST_ENTRY(loads_and_describes) TEST_ENTRY(refuses_bad_files_with_posi
               TEST_ENTRY(routes_by_language) TEST_ENTRY(missing_fields_are_unknown_not_false)
                   TEST_ENTRY(prob_fields) TEST_ENTRY(failed_and_timed_out_steps_are_recorded)
                       TEST_ENTRY(parallel_stages_give_the_same_answers)
-                          TEST_ENTRY(allocation_failures_are_clean) TEST_ENTRY(teardown))
+                          TEST_ENTRY(max_bytes_reads_a_prefix)
+                              TEST_ENTRY(allocation_failures_are_clean) TEST_ENTRY(teardown))
