@@ -101,6 +101,11 @@ int cli_check_output(const char *what, const char *path);
  * directory. NULL when none is found; buf holds the path when it is not "models". */
 const char *cli_default_repo(char *buf, size_t cap);
 
+/* The end of a predicting command's loop: reports a read error on `in` (named `name`) or a
+ * failure writing standard output ("writing the <what> failed"). Returns 0 if both are fine,
+ * else -1 after printing the error. */
+int cli_finish_stream(FILE *in, const char *name, const char *what);
+
 /* Size of a file in bytes, or -1. */
 long long cli_file_size(const char *path);
 

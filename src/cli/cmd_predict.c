@@ -213,15 +213,8 @@ int cmd_predict(int argc, char **argv)
         else
             print_plain(m, &o, pred, n);
     }
-    if (ferror(in)) {
-        fflush(stdout);
-        cli_error("%s: read error: %s", name, strerror(errno));
+    if (cli_finish_stream(in, name, "predictions") != 0)
         goto done;
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("writing the predictions failed: %s", strerror(errno));
-        goto done;
-    }
     code = MN_EXIT_OK;
 
 done:

@@ -243,13 +243,14 @@ int cmd_predict_keywords(int argc, char **argv)
     if (o.lang && !mn_keywords_has_lang(m, o.lang, strlen(o.lang)) && strcmp(o.lang, "und") != 0)
         cli_note("no stop-word list for '%s': guessing the list from each text", o.lang);
     setvbuf(stdout, outbuf, (o.flush || isatty(STDOUT_FILENO)) ? _IOLBF : _IOFBF, sizeof outbuf);
+    const char *name = "<arguments>";
     if (npos > first) {
         for (int i = first; i < npos; i++)
             if (one(&r, pos[i], strlen(pos[i]), "argument", 0) != 0)
                 goto done;
     } else {
         int from_stdin = !o.input || strcmp(o.input, "-") == 0;
-        const char *name = from_stdin ? "<stdin>" : o.input;
+        name = from_stdin ? "<stdin>" : o.input;
         in = from_stdin ? stdin : fopen(o.input, "rb");
         if (!in) {
             cli_error("%s: cannot open: %s", o.input, strerror(errno));
@@ -272,16 +273,10 @@ int cmd_predict_keywords(int argc, char **argv)
             if (one(&r, line, len, name, lineno) != 0)
                 goto done;
         }
-        if (ferror(in)) {
-            fflush(stdout);
-            cli_error("%s: read error: %s", name, strerror(errno));
-            goto done;
-        }
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("writing the key phrases failed: %s", strerror(errno));
+    /* (with texts as arguments, in is NULL and standard input is untouched) */
+    if (cli_finish_stream(in ? in : stdin, name, "key phrases") != 0)
         goto done;
-    }
     code = MN_EXIT_OK;
 done:
     fflush(stdout);

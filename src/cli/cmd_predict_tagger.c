@@ -216,15 +216,8 @@ int cmd_predict_tagger(int argc, char **argv)
             putchar('\n');
         }
     }
-    if (ferror(in)) {
-        fflush(stdout);
-        cli_error("%s: read error: %s", name, strerror(errno));
+    if (cli_finish_stream(in, name, "tags") != 0)
         goto done;
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("writing the tags failed: %s", strerror(errno));
-        goto done;
-    }
     code = MN_EXIT_OK;
 done:
     fflush(stdout);

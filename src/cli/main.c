@@ -150,6 +150,20 @@ void cli_note(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_finish_stream(FILE *in, const char *name, const char *what)
+{
+    if (ferror(in)) {
+        fflush(stdout);
+        cli_error("%s: read error: %s", name, strerror(errno));
+        return -1;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("writing the %s failed: %s", what, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int cli_fail(const mn_err *err, int rc, const char *path)
 {
     if (err && err->code != 0 && err->msg[0] != '\0') {

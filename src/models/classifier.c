@@ -463,13 +463,7 @@ static int clf_save(const mn_model *m, const char *path, mn_err *err)
     rc = mn__model_write_common(m, w);
     if (!rc)
         rc = mn__clf_write_sections(c, w);
-    if (rc) {
-        mn_file_writer_free(w);
-        return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
-    }
-    rc = mn_file_writer_commit(w, path, err);
-    mn_file_writer_free(w);
-    return rc;
+    return mn_file_writer_finish(w, rc, path, err);
 }
 
 static void clf_destroy(mn_model *m)

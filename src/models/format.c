@@ -454,6 +454,16 @@ done:
     return rc;
 }
 
+int mn_file_writer_finish(mn_file_writer *w, int rc, const char *path, mn_err *err)
+{
+    if (rc)
+        mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
+    else
+        rc = mn_file_writer_commit(w, path, err);
+    mn_file_writer_free(w);
+    return rc;
+}
+
 /* ---- reading ------------------------------------------------------------------------------ */
 
 typedef struct rsection {

@@ -79,6 +79,10 @@ int mn_file_writer_append(mn_file_writer *w, const void *data, size_t size);
  * process must not commit to the same path at the same time (they would share the tmp name). */
 int mn_file_writer_commit(mn_file_writer *w, const char *path, mn_err *err);
 
+/* The end of every model's save: if building the sections failed (rc != 0) report it for
+ * path, else commit; frees the writer either way. Returns 0 or the failure's code. */
+int mn_file_writer_finish(mn_file_writer *w, int rc, const char *path, mn_err *err);
+
 /* ---- reading ---------------------------------------------------------------------------- */
 
 typedef struct mn_file mn_file;

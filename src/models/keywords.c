@@ -1161,13 +1161,7 @@ static int kw_save(const mn_model *m, const char *path, mn_err *err)
         if (!rc)
             rc = mn_file_writer_append(w, c->code, strlen(c->code));
     }
-    if (rc) {
-        mn_file_writer_free(w);
-        return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
-    }
-    rc = mn_file_writer_commit(w, path, err);
-    mn_file_writer_free(w);
-    return rc;
+    return mn_file_writer_finish(w, rc, path, err);
 }
 
 static const mn_model_ops keywords_ops = {

@@ -309,13 +309,7 @@ static int lid_save(const mn_model *m, const char *path, mn_err *err)
         rc = mn_file_writer_add(w, TAG_LIDP, &l->p, sizeof l->p);
     if (!rc)
         rc = mn_file_writer_add(w, TAG_LSCR, l->scripts, (size_t)l->p.nlabels * 8);
-    if (rc) {
-        mn_file_writer_free(w);
-        return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
-    }
-    rc = mn_file_writer_commit(w, path, err);
-    mn_file_writer_free(w);
-    return rc;
+    return mn_file_writer_finish(w, rc, path, err);
 }
 
 static const mn_model_ops langid_ops = {

@@ -489,13 +489,7 @@ static int tg_save(const mn_model *m, const char *path, mn_err *err)
                                 (size_t)t->p.nentries * sizeof(mn_tg_entry));
     if (!rc && t->p.dict_slots)
         rc = mn_file_writer_add(w, TAG_DICT, t->dict, (size_t)t->p.dict_slots * sizeof(mn_tg_dict));
-    if (rc) {
-        mn_file_writer_free(w);
-        return mn_err_set(err, rc, "%s: %s", path, mn_strerror(rc));
-    }
-    rc = mn_file_writer_commit(w, path, err);
-    mn_file_writer_free(w);
-    return rc;
+    return mn_file_writer_finish(w, rc, path, err);
 }
 
 static void tg_destroy(mn_model *m)
