@@ -41,6 +41,9 @@
  *
  * Steps run in dependency order; steps with no dependency between them form one stage and
  * run in parallel when the runner has helper threads (mn_runner_new with threads > 0).
+ * timeout_ms: a step on a helper thread is abandoned at its deadline (the helper finishes it
+ * into memory it owns, so the caller never waits); a step on the calling thread cannot be
+ * interrupted, so a late answer is dropped and the step recorded as timed out all the same.
  *
  * Models are not loaded by the pipeline: a host (the server's repository, or a directory for
  * the command line) binds step model names to models, so a pipeline follows hot swaps.
