@@ -9,6 +9,7 @@
  * second; otherwise only the closing summary is printed. Ctrl-C during training sets the
  * library's cancel flag, so the model learned so far is still saved (a second Ctrl-C kills).
  */
+#include "core/clock.h"
 #include "cli/cli.h"
 
 #include <signal.h>
@@ -76,13 +77,6 @@ static const opt_command train_cmd = {
 
 /* ---- progress line and Ctrl-C ----------------------------------------------------------- */
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Written only by the signal handler, read by the training threads through cfg.cancel. */
 static volatile int cancel_flag;
 /* A progress line without its newline is on screen (the handler starts a new line). */
@@ -117,7 +111,7 @@ static void on_progress(const mn_train_progress *p, void *ctx)
     v->have_last = 1;
     if (!v->draw)
         return;
-    double t = now_sec();
+    double t = mn__now_sec();
     if (v->drawn && t - v->last_draw_sec < 0.1 && p->progress < 1.0)
         return;
     v->last_draw_sec = t;
@@ -229,7 +223,7 @@ int cmd_train(int argc, char **argv)
     struct sigaction old_sa;
     int sa_installed = 0;
 
-    double t0 = now_sec();
+    double t0 = mn__now_sec();
     rc = mn_dataset_load(o.input, (mn_data_format)o.format, NULL, &train, &err);
     if (rc != 0) {
         cli_fail(&err, rc, o.input);
@@ -244,7 +238,7 @@ int cmd_train(int argc, char **argv)
         }
         o.cfg.valid = valid;
     }
-    double t_loaded = now_sec();
+    double t_loaded = mn__now_sec();
     if (!o.quiet)
         fprintf(stderr, "Read %zu examples with %u labels from %s in %.2f s\n",
                 mn_dataset_count(train), mn_dataset_label_count(train), o.input, t_loaded - t0);
@@ -268,7 +262,7 @@ int cmd_train(int argc, char **argv)
                                     &best, &err);
     else
         rc = mn_classifier_train(&o.cfg, train, &model, &err);
-    double t_trained = now_sec();
+    double t_trained = mn__now_sec();
     if (sa_installed) {
         sigaction(SIGINT, &old_sa, NULL);
         sa_installed = 0;

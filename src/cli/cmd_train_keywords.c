@@ -6,6 +6,7 @@
  * stored, so this takes well under a second. The stop-word file may be given as --input or as
  * the only argument.
  */
+#include "core/clock.h"
 #include "cli/cli.h"
 
 #include <stddef.h>
@@ -45,13 +46,6 @@ static const opt_command keywords_cmd = {
     .specs = keywords_specs,
 };
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cmd_train_keywords(int argc, char **argv)
 {
     keywords_opts o = {0};
@@ -75,11 +69,11 @@ int cmd_train_keywords(int argc, char **argv)
     mn_err err;
     mn_err_clear(&err);
     mn_model *m = NULL;
-    double t0 = now_sec();
+    double t0 = mn__now_sec();
     int rc = mn_keywords_build(o.input, &m, &err);
     if (rc != 0)
         return cli_fail(&err, rc, o.input);
-    double t1 = now_sec();
+    double t1 = mn__now_sec();
     mn_err_clear(&err);
     rc = mn_model_save(m, o.output, &err);
     if (rc != 0) {

@@ -6,6 +6,7 @@
  * the und threshold. --valid is the data the und threshold is tuned on; its lines labelled
  * `und`, or with a language absent from --input, are texts that should get `und`.
  */
+#include "core/clock.h"
 #include "cli/cli.h"
 
 #include <stddef.h>
@@ -70,13 +71,6 @@ static const opt_command langid_cmd = {
     .specs = langid_specs,
 };
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cmd_train_langid(int argc, char **argv)
 {
     langid_opts o = {.verbose = 2, .format = MN_DATA_AUTO};
@@ -116,7 +110,7 @@ int cmd_train_langid(int argc, char **argv)
     mn_dataset *train = NULL, *valid = NULL;
     mn_model *model = NULL;
 
-    double t0 = now_sec();
+    double t0 = mn__now_sec();
     rc = mn_dataset_load(o.input, (mn_data_format)o.format, NULL, &train, &err);
     if (rc != 0) {
         cli_fail(&err, rc, o.input);
@@ -132,14 +126,14 @@ int cmd_train_langid(int argc, char **argv)
         if (o.cfg.clf.patience > 0)
             o.cfg.clf.valid = valid;
     }
-    double t_loaded = now_sec();
+    double t_loaded = mn__now_sec();
     if (!o.quiet)
         fprintf(stderr, "Read %zu examples in %u languages from %s in %.2f s\n",
                 mn_dataset_count(train), mn_dataset_label_count(train), o.input, t_loaded - t0);
 
     mn_err_clear(&err);
     rc = mn_langid_train(&o.cfg, train, valid, &model, &err);
-    double t_trained = now_sec();
+    double t_trained = mn__now_sec();
     if (rc != 0) {
         cli_fail(&err, rc, o.input);
         goto done;

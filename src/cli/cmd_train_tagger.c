@@ -5,6 +5,7 @@
  * saves it. Options map onto mn_tagger_config, whose library defaults are the defaults shown
  * by --help. Ctrl-C stops after the current sentence and still saves the model.
  */
+#include "core/clock.h"
 #include "cli/cli.h"
 
 #include <signal.h>
@@ -73,13 +74,6 @@ static const opt_command tagger_cmd = {
     .specs = tagger_specs,
 };
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static volatile int cancel_flag;
 
 static void on_sigint(int sig)
@@ -102,7 +96,7 @@ static void on_progress(const mn_train_progress *p, void *ctx)
 {
     view *v = ctx;
     if (!v->draw) return;
-    double t = now_sec();
+    double t = mn__now_sec();
     if (v->drawn && t - v->last < 0.1 && p->progress < 1.0) return;
     v->last = t;
     v->drawn = 1;
@@ -152,13 +146,13 @@ int cmd_train_tagger(int argc, char **argv)
     int sa_installed = 0;
     mn_err err;
 
-    double t0 = now_sec();
+    double t0 = mn__now_sec();
     if (!(train = load(o.input, &o))) goto done;
     if (o.valid) {
         if (!(valid = load(o.valid, &o))) goto done;
         o.cfg.valid = valid;
     }
-    double t1 = now_sec();
+    double t1 = mn__now_sec();
     if (!o.quiet)
         fprintf(stderr, "Read %zu sentences, %zu tokens, %u tags from %s in %.2f s\n",
                 mn_tagged_corpus_sentence_count(train), mn_tagged_corpus_token_count(train),
@@ -174,7 +168,7 @@ int cmd_train_tagger(int argc, char **argv)
     if (sigaction(SIGINT, &sa, &old_sa) == 0) sa_installed = 1;
     mn_err_clear(&err);
     int rc = mn_tagger_train(&o.cfg, train, &model, &err);
-    double t2 = now_sec();
+    double t2 = mn__now_sec();
     if (sa_installed) {
         sigaction(SIGINT, &old_sa, NULL);
         sa_installed = 0;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "micronlp/alloc.h"
 
 typedef struct worker {
@@ -61,14 +62,7 @@ static int idle_wait(mn_jobs *j, unsigned ms, unsigned *seen_wakes)
 {
     pthread_mutex_lock(&j->mu);
     if (!j->stopping && j->wakes == *seen_wakes) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = mn__deadline_in_ms(ms);
         pthread_cond_timedwait(&j->cv, &j->mu, &ts);
     }
     *seen_wakes = j->wakes;

@@ -9,6 +9,7 @@
  * reused: tokenising, normalising and hashing are paid once instead of once per epoch, and the
  * examples are visited in a fresh seeded order every epoch (fastText reads the file in order).
  */
+#include "core/clock.h"
 #include "classifier.h"
 
 #include <math.h>
@@ -55,13 +56,6 @@ static inline float fast_log(float x)
     if (x > 1.0f)
         return 0.0f;
     return log_table[(int)(x * LOG_TABLE)];
-}
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* splitmix64: small, fast, and good enough for shuffling and initialisation. */
@@ -462,7 +456,7 @@ static void *work(void *arg)
                 atomic_fetch_add_explicit(&t->processed, local, memory_order_relaxed);
                 local = 0;
                 if (w->id == 0) {
-                    double now = now_sec();
+                    double now = mn__now_sec();
                     if (t->deadline > 0 && now >= t->deadline)
                         atomic_store(&t->stop, 1);
                     if (cfg->cancel && *cfg->cancel)
@@ -638,7 +632,7 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
                  mn_model **out, double *valid_score, mn_err *err)
 {
     pthread_once(&tables_once, init_tables);
-    double started = now_sec();
+    double started = mn__now_sec();
     size_t nex = mn_dataset_count(data);
     uint32_t nl = mn_dataset_label_count(data);
     trainer t = {.cfg = cfg, .data = data, .nex = nex, .started = started, .deadline = deadline};
@@ -848,8 +842,8 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
                         100.0 * (double)done / ((double)t.total_tokens * cfg->epoch), cfg->lr);
         goto fail;
     }
-    report(&t, now_sec());
-    double seconds = now_sec() - started;
+    report(&t, mn__now_sec());
+    double seconds = mn__now_sec() - started;
     if ((rc = write_meta(c, cfg, data, seconds, t.total_tokens)))
         goto oom;
     if (cfg->valid && (rc = set_meta_f(&c->base, "valid_accuracy", best)))
@@ -949,7 +943,7 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
     int rc = check_config(base, err);
     if (rc)
         return rc;
-    double deadline = now_sec() + budget_sec;
+    double deadline = mn__now_sec() + budget_sec;
     mn_classifier_config best = *base, cand = *base;
     best.valid = NULL;
     best.patience = 0;
@@ -957,9 +951,9 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
     double best_score = -1.0;
     uint64_t rng = base->seed ^ 0x5eedull;
     int trials = 0;
-    while (now_sec() < deadline && !(base->cancel && *base->cancel)) {
+    while (mn__now_sec() < deadline && !(base->cancel && *base->cancel)) {
         if (trials > 0) {
-            double spread = 1.0 - (now_sec() - (deadline - budget_sec)) / budget_sec;
+            double spread = 1.0 - (mn__now_sec() - (deadline - budget_sec)) / budget_sec;
             sample(&cand, &best, &rng, spread > 0.2 ? spread : 0.2);
         }
         cand.valid = NULL;
@@ -979,7 +973,7 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
         mn_eval_result_deinit(&r);
         trials++;
         if (base->on_progress) {
-            double now = now_sec(), spent = now - (deadline - budget_sec);
+            double now = mn__now_sec(), spent = now - (deadline - budget_sec);
             mn_train_progress pr = {
                 .progress = spent / budget_sec > 1.0 ? 1.0 : spent / budget_sec,
                 .lr = cand.lr,
@@ -989,7 +983,7 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
             };
             base->on_progress(&pr, base->progress_ctx);
         }
-        int finished = now_sec() < deadline || trials == 1;
+        int finished = mn__now_sec() < deadline || trials == 1;
         if (finished && score > best_score) {
             best_score = score;
             best = cand;

@@ -5,6 +5,7 @@
  * set loaded on its own (or with labels the model never saw) is scored correctly: unknown gold
  * labels count as misses.
  */
+#include "core/clock.h"
 #include "micronlp/models.h"
 
 #include <string.h>
@@ -13,19 +14,12 @@
 #include "internal.h"
 #include "micronlp/alloc.h"
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int mn_model_eval(const mn_model *m, const mn_dataset *d, int k, float threshold,
                   mn_eval_result *out, mn_err *err)
 {
     if (!m || !d || !out || k < 1)
         return mn_err_set(err, MN_EINVAL, "eval needs a model, data and k >= 1");
-    double t0 = seconds_now();
+    double t0 = mn__now_sec();
     uint32_t nl = mn_model_label_count(m), nd = mn_dataset_label_count(d);
     memset(out, 0, sizeof *out);
     int32_t *map = mn_malloc((nd ? nd : 1) * sizeof *map);
@@ -99,7 +93,7 @@ int mn_model_eval(const mn_model *m, const mn_dataset *d, int k, float threshold
     out->precision_at_k = predicted ? (double)tp_total / (double)predicted : 0.0;
     out->recall_at_k = gold_total ? (double)tp_total / (double)gold_total : 0.0;
     out->macro_f1 = f1_n ? f1_sum / f1_n : 0.0;
-    out->seconds = seconds_now() - t0;
+    out->seconds = mn__now_sec() - t0;
     mn_free(map);
     mn_free(pred);
     mn_scratch_free(s);

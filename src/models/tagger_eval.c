@@ -6,6 +6,7 @@
  * read the way conlleval reads them). Tags are matched by name; gold tags the model lacks
  * count as wrong tokens, and their spans as missed.
  */
+#include "core/clock.h"
 #include "micronlp/models.h"
 
 #include <stdlib.h>
@@ -14,13 +15,6 @@
 
 #include "micronlp/alloc.h"
 #include "tagger.h"
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Entity types seen in gold or predicted tags (few: linear search is fine). */
 typedef struct types {
@@ -137,7 +131,7 @@ int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_res
     out->entities = t->is_bio;
     st = mn_calloc(ty.n ? ty.n : 1, sizeof *st);
     if (!st) goto fail;
-    double t0 = now_sec(), tagging = 0.0;
+    double t0 = mn__now_sec(), tagging = 0.0;
     for (size_t s = 0; s < c->nsent; s++) {
         size_t first = c->sent[s], n = c->sent[s + 1] - first;
         for (size_t i = 0; i < n; i++) {
@@ -145,9 +139,9 @@ int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_res
             lens[i] = c->tok[first + i].len;
             gold[i] = c->tok[first + i].tag;
         }
-        double a = now_sec();
+        double a = mn__now_sec();
         if ((rc = mn__tagger_tag(t, sc, words, lens, n, pred, NULL))) goto fail;
-        tagging += now_sec() - a;
+        tagging += mn__now_sec() - a;
         for (size_t i = 0; i < n; i++) {
             int32_t gm = gold2model[gold[i]];
             if (gm < 0)

@@ -14,6 +14,7 @@
  * weights are quantised to int16 and the smallest are pruned until the file fits
  * max_size_bytes; what is measured on the validation set is the pruned model that ships.
  */
+#include "core/clock.h"
 #include "micronlp/models.h"
 
 #include <math.h>
@@ -49,13 +50,6 @@ typedef struct trainer {
     double steps;
     float *score;
 } trainer;
-
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -372,7 +366,7 @@ int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, 
     if (train->ntok == 0) return mn_err_set(err, MN_EEMPTY, "no training tokens");
     if (train->nlabels > 0x7fff)
         return mn_err_set(err, MN_EINVAL, "%u tags: at most 32767 are supported", train->nlabels);
-    double t0 = now_sec();
+    double t0 = mn__now_sec();
     trainer tr = {.ntags = train->nlabels, .mask = cfg->bucket - 1, .steps = 1.0};
     size_t maxlen = 0, maxbytes = 0;
     for (size_t s = 0; s < train->nsent; s++) {
@@ -476,7 +470,7 @@ int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, 
             seen += n;
             done_tokens += n;
             if (cfg->on_progress && (si & 255) == 0) {
-                double t = now_sec();
+                double t = mn__now_sec();
                 if (t - last_report >= 0.1) {
                     last_report = t;
                     double el = t - t0, prog = (double)done_tokens / (double)total;
@@ -519,7 +513,7 @@ int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, 
         if (cancelled) break;
     }
     if (cfg->on_progress) {
-        double el = now_sec() - t0;
+        double el = mn__now_sec() - t0;
         mn_train_progress p = {.progress = 1.0,
                                .words_per_sec_thread = done_tokens / (el > 0 ? el : 1),
                                .lr = 1.0,
@@ -527,7 +521,7 @@ int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, 
         cfg->on_progress(&p, cfg->progress_ctx);
     }
     (void)epochs_run;
-    if ((rc = add_meta(best, cfg, train, best_epoch, now_sec() - t0, best_acc))) {
+    if ((rc = add_meta(best, cfg, train, best_epoch, mn__now_sec() - t0, best_acc))) {
         mn_err_set(err, rc, "out of memory");
         goto done;
     }

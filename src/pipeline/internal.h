@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "micronlp/keywords.h"
 #include "micronlp/pipeline.h"
 #include "pipeline/expr.h"
@@ -190,6 +191,5 @@ struct mn_route {
 void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, const char *text,
                    size_t len, mn__step_out *o);
 
-uint64_t mn__pipeline_now_ns(void);
 
 #endif

@@ -22,13 +22,6 @@
 
 #include "micronlp/alloc.h"
 
-uint64_t mn__pipeline_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 const char *mn_step_status_name(mn_step_status s)
 {
     switch (s) {
@@ -92,7 +85,7 @@ static size_t prefix_len(const char *text, size_t len, size_t max)
 void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, const char *text,
                    size_t len, mn__step_out *o)
 {
-    uint64_t t0 = mn__pipeline_now_ns();
+    uint64_t t0 = mn__now_ns();
     len = prefix_len(text, len, st->max_bytes);
     o->status = MN_STEP_OK;
     o->reason[0] = '\0';
@@ -106,7 +99,7 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
                  rc == MN_ENOTFOUND ? "is not loaded"
                  : rc == -EBUSY     ? "is busy (every worker slot taken)"
                                     : mn_strerror(rc));
-        o->ns = mn__pipeline_now_ns() - t0;
+        o->ns = mn__now_ns() - t0;
         return;
     }
     switch (st->kind) {
@@ -153,7 +146,7 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
         p->host.done(p->host.ctx, o->token);
     if (rc)
         exec_fail(o, rc, st->model);
-    o->ns = mn__pipeline_now_ns() - t0;
+    o->ns = mn__now_ns() - t0;
 }
 
 /* ---- the runner: helper threads ------------------------------------------------------------ */
@@ -513,7 +506,7 @@ static void orphan(mn_route *rt, uint32_t i)
 static void run_stage_parallel(mn_route *rt, mn_runner *r, const mn_pipeline *p,
                                const uint32_t *idx, size_t n, const char *text, size_t len)
 {
-    uint64_t t0 = mn__pipeline_now_ns();
+    uint64_t t0 = mn__now_ns();
     /* Everything but the first goes to the helpers; the first runs here meanwhile. */
     pthread_mutex_lock(&r->mu);
     for (size_t j = 1; j < n; j++) {
@@ -554,20 +547,10 @@ static void run_stage_parallel(mn_route *rt, mn_runner *r, const mn_pipeline *p,
                 pthread_cond_wait(&r->done_cv, &r->mu);
         } else {
             uint64_t deadline = t0 + (uint64_t)st->timeout_ms * 1000000u;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-            while (!o->done && now < deadline) {
-                /* done_cv uses the default (realtime) clock: wait by relative time. */
-                uint64_t left = deadline - now;
-                struct timespec rts;
-                clock_gettime(CLOCK_REALTIME, &rts);
-                uint64_t abs = (uint64_t)rts.tv_sec * 1000000000u + (uint64_t)rts.tv_nsec + left;
-                rts.tv_sec = (time_t)(abs / 1000000000u);
-                rts.tv_nsec = (long)(abs % 1000000000u);
-                pthread_cond_timedwait(&r->done_cv, &r->mu, &rts);
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            for (uint64_t now = mn__now_ns(); !o->done && now < deadline; now = mn__now_ns()) {
+                /* done_cv uses the default (realtime) clock: wait by time left, rounded up. */
+                struct timespec until = mn__deadline_in_ms((deadline - now + 999999u) / 1000000u);
+                pthread_cond_timedwait(&r->done_cv, &r->mu, &until);
             }
             if (!o->done) {
                 rt->state[idx[j]] = (mn__step_state){.status = MN_STEP_TIMEOUT,
@@ -579,7 +562,7 @@ static void run_stage_parallel(mn_route *rt, mn_runner *r, const mn_pipeline *p,
         conclude(rt, st, idx[j]);
     }
     pthread_mutex_unlock(&r->mu);
-    rt->model_ns += mn__pipeline_now_ns() - t0;
+    rt->model_ns += mn__now_ns() - t0;
 }
 
 int mn_pipeline_run(const mn_pipeline *p, mn_runner *r, mn_route *rt, const char *text,
@@ -589,7 +572,7 @@ int mn_pipeline_run(const mn_pipeline *p, mn_runner *r, mn_route *rt, const char
         return MN_EINVAL;
     if (!text)
         text = "";
-    uint64_t t0 = mn__pipeline_now_ns();
+    uint64_t t0 = mn__now_ns();
     mn_route_reset(rt);
     if (route_reserve(rt, p) != 0)
         return MN_ENOMEM;
@@ -629,7 +612,7 @@ int mn_pipeline_run(const mn_pipeline *p, mn_runner *r, mn_route *rt, const char
         for (uint32_t j = p->stage_start[s]; j < p->stage_start[s + 1]; j++)
             publish(rt, &p->steps[p->order[j]], p->order[j]);
     }
-    rt->total_ns = mn__pipeline_now_ns() - t0;
+    rt->total_ns = mn__now_ns() - t0;
     return 0;
 }
 

@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "micronlp/jobs.h"
 #include "micronlp/models.h"
 #include "micronlp/pipeline.h"
@@ -318,7 +319,6 @@ int mn__api_jobs_list(mn_server *s, const mn__request *rq, mn__buf *out,
                       const char **content_type, mn_err *err);
 int mn__api_pipelines(mn_server *s, mn__buf *out, mn_err *err);
 
-uint64_t mn__now_ns(void);
 /* One log line: "<RFC3339 time> <level> serve <key=value ...>". */
 void mn__log(mn_server *s, const char *level, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -73,14 +73,7 @@ int mn__entry_enter(mn__entry *e, unsigned timeout_ms)
     if (e->busy < e->workers) {
         e->busy++;
     } else if (e->waiting < e->queue_depth) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += timeout_ms / 1000;
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = mn__deadline_in_ms(timeout_ms);
         e->waiting++;
         while (e->busy >= e->workers) {
             if (pthread_cond_timedwait(&e->cv, &e->mu, &until) == ETIMEDOUT)

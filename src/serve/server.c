@@ -36,13 +36,6 @@ void mn_server_config_init(mn_server_config *cfg)
     };
 }
 
-uint64_t mn__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void mn__log(mn_server *s, const char *level, const char *fmt, ...)
 {
     char line[2048];
@@ -195,14 +188,7 @@ static void *poll_main(void *arg)
     mn_server *s = arg;
     pthread_mutex_lock(&s->poll_mu);
     while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->cfg.poll_ms / 1000;
-        until.tv_nsec += (long)(s->cfg.poll_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = mn__deadline_in_ms(s->cfg.poll_ms);
         pthread_cond_timedwait(&s->poll_cv, &s->poll_mu, &until);
         if (s->stopping)
             break;
