@@ -71,6 +71,7 @@ typedef struct result {
     double texts_per_s, best_s;
     double overhead_mean_ns, overhead_p50_ns, overhead_p99_ns;
     size_t steps_run, steps_total;
+    double step_s[64]; /* time in each step's model during the best round */
 } result;
 
 static void run(const mn_pipeline *p, mn_route *rt, const corpus *c, int rounds, result *r)
@@ -78,13 +79,16 @@ static void run(const mn_pipeline *p, mn_route *rt, const corpus *c, int rounds,
     uint64_t *ov = malloc(c->n * sizeof *ov);
     r->best_s = 1e30;
     for (int round = -1; round < rounds; round++) { /* round -1 warms caches and scratch */
-        size_t run_steps = 0;
+        size_t run_steps = 0, nsteps = mn_pipeline_step_count(p);
+        uint64_t step_ns[64] = {0};
         double t0 = now();
         for (size_t i = 0; i < c->n; i++) {
             mn_pipeline_run(p, NULL, rt, c->text[i], c->len[i]);
             ov[i] = mn_route_overhead_ns(rt);
-            for (size_t s = 0; s < mn_pipeline_step_count(p); s++)
+            for (size_t s = 0; s < nsteps && s < 64; s++) {
                 run_steps += mn_route_status(rt, s) != MN_STEP_SKIPPED;
+                step_ns[s] += mn_route_step_ns(rt, s);
+            }
         }
         double el = now() - t0;
         if (round >= 0 && el < r->best_s) {
@@ -97,7 +101,9 @@ static void run(const mn_pipeline *p, mn_route *rt, const corpus *c, int rounds,
             r->overhead_p50_ns = (double)ov[c->n / 2];
             r->overhead_p99_ns = (double)ov[(size_t)((double)c->n * 0.99)];
             r->steps_run = run_steps;
-            r->steps_total = c->n * mn_pipeline_step_count(p);
+            r->steps_total = c->n * nsteps;
+            for (size_t s = 0; s < nsteps && s < 64; s++)
+                r->step_s[s] = (double)step_ns[s] / 1e9;
         }
     }
     r->texts_per_s = (double)c->n / r->best_s;
@@ -176,6 +182,17 @@ int main(int argc, char **argv)
            rb.overhead_p50_ns / 1e3, rb.overhead_p99_ns / 1e3);
     printf("\nrouted / everything throughput: %.2fx\n", ra.texts_per_s / rb.texts_per_s);
     printf("answers compared for the steps that ran: %zu, different: %zu\n", compared, differ);
+    printf("\nTime in each step's model (s, best round):\n\n| step | %s (routed) | %s (every model) |\n"
+           "|---|---:|---:|\n",
+           argv[4], argv[5]);
+    for (size_t t = 0; t < mn_pipeline_step_count(every) && t < 64; t++) {
+        const char *name = mn_pipeline_step_name(every, t);
+        double routed_s = 0;
+        for (size_t s = 0; s < mn_pipeline_step_count(routed) && s < 64; s++)
+            if (strcmp(mn_pipeline_step_name(routed, s), name) == 0)
+                routed_s = ra.step_s[s];
+        printf("| %s | %.3f | %.3f |\n", name, routed_s, rb.step_s[t]);
+    }
     mn_route_free(a);
     mn_route_free(b);
     mn_pipelines_free(ps);

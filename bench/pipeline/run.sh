@@ -9,11 +9,15 @@
 #                  into build-bench-pipeline/)
 #   --rounds N     timed passes over the corpus per pipeline (default 3; the best is kept)
 #
-# 1. In process (bench_pipeline.c): the mixed corpus (bench/pipeline/corpus.py: UDHR sentences
-#    in many languages, e-mails, film reviews, tweets) through the routed `default` pipeline
-#    (language first, the English models only for English) and through `everything` (every
-#    model on every text): texts/s of each, the ratio, the routing overhead per text (run time
-#    minus model time), and a check that every step that ran in both gave the same answer.
+# 1. In process (bench_pipeline.c), on the corpora of bench/pipeline/corpus.py: the routed
+#    `default` pipeline (language first, the English models only for English) against
+#    `everything` (every model on every text): texts/s of each, the ratio, the routing overhead
+#    per text (run time minus model time), the time in each step, and a check that every step
+#    that ran in both gave the same answer. Corpora: half the bytes in other languages (UDHR
+#    documents, 446 languages) and half in English (e-mails, reviews, tweets); the
+#    English-heavy mix (UDHR sentences and every e-mail, review and tweet: 7% other
+#    languages); each kind alone; and the ratio for other shares, computed from the measured
+#    per-byte times of the two halves.
 # 2. Jobs end to end: `micronlp serve` with a SQLite store; the corpus is submitted with
 #    `micronlp submit` and the time until every result is saved is measured (results/s).
 # 3. /v1/analyze latency under load from hey (one text per request, 4 connections).
@@ -58,21 +62,51 @@ done
 python3 bench/pipeline/corpus.py "$out/mixed.txt" | tee "$out/corpus.txt"
 
 load() { uptime | sed 's/.*load average: //'; }
+bench() { "$out/bench_pipeline" models models/pipelines.yaml "$1" default everything "$rounds"; }
+# "routed_s everything_s bytes" of one corpus, from bench_pipeline's table
+seconds() {
+    awk -v bytes="$(wc -c <"$2")" -v n="$(wc -l <"$2")" -F'|' \
+        '/\(routed\) \| [0-9]/ { r = $3 } /\(every model\) \| [0-9]/ { e = $3 }
+         END { gsub(/ /, "", r); gsub(/ /, "", e); printf "%.9g %.9g %d\n", n / r, n / e, bytes }' "$1"
+}
 {
     echo "## Router: routed pipeline vs every model on every text"
     echo
-    echo "Machine: $(nproc) cores; load average before: $(load). Corpus: $(cat "$out/corpus.txt") (bench/pipeline/corpus.py)."
+    echo "Machine: $(nproc) cores; load average before: $(load). Corpora (bench/pipeline/corpus.py):"
     echo
-    "$out/bench_pipeline" models models/pipelines.yaml "$out/mixed.txt" default everything "$rounds"
+    sed 's/^/    /' "$out/corpus.txt"
     echo
-    echo "By kind of text (each part alone, best of $rounds):"
+    echo "### Half the bytes in other languages, half in English"
     echo
-    echo "| part | routed texts/s | everything texts/s | ratio | steps run, routed |"
+    bench "$out/mixed.txt" | tee "$out/half.txt"
+    echo
+    echo "### English-heavy: UDHR sentences and every e-mail, review and tweet (7% other languages)"
+    echo
+    bench "$out/mixed-english.txt" | tee "$out/english.txt"
+    echo
+    echo "### Each kind alone (best of $rounds)"
+    echo
+    echo "| kind | routed texts/s | everything texts/s | ratio | steps run, routed |"
     echo "|---|---:|---:|---:|---:|"
-    for part in udhr email review tweet; do
-        "$out/bench_pipeline" models models/pipelines.yaml "$out/mixed-$part.txt" default everything "$rounds" |
-            awk -v part="$part" -F'|' '/\(routed\)/ { r = $3; s = $4 } /\(every model\)/ { e = $3 }
+    for part in udhr-doc udhr email review tweet half-english; do
+        bench "$out/mixed-$part.txt" | tee "$out/part-$part.txt" |
+            awk -v part="$part" -F'|' '/\(routed\) \| [0-9]/ { r = $3; s = $4 } /\(every model\) \| [0-9]/ { e = $3 }
                 END { gsub(/ /, "", r); gsub(/ /, "", e); printf "| %s | %s | %s | %.2fx |%s|\n", part, r, e, r / e, s }'
+    done
+    echo
+    echo "### Other shares of text in other languages (computed, not measured)"
+    echo
+    echo "From the per-byte times measured above for the UDHR documents and for the English half:"
+    echo "time(share) = share × time per byte of the documents + (1 − share) × that of English."
+    echo
+    read -r ro eo bo < <(seconds "$out/part-udhr-doc.txt" "$out/mixed-udhr-doc.txt")
+    read -r re ee be < <(seconds "$out/part-half-english.txt" "$out/mixed-half-english.txt")
+    echo "| bytes in other languages | routed / everything |"
+    echo "|---:|---:|"
+    for share in 0 0.1 0.25 0.5 0.6 0.75 0.9 1; do
+        awk -v s="$share" -v ro="$ro" -v eo="$eo" -v bo="$bo" -v re="$re" -v ee="$ee" -v be="$be" 'BEGIN {
+            r = s * ro / bo + (1 - s) * re / be; e = s * eo / bo + (1 - s) * ee / be
+            printf "| %d%% | %.2fx |\n", s * 100, e / r }'
     done
     echo
 } | tee "$out/router.md"
@@ -92,9 +126,9 @@ for _ in $(seq 1 200); do
     sleep 0.05
 done
 [ $up = 1 ] || { cat "$out/serve.log" >&2; die "the server did not start"; }
-n=$(wc -l <"$out/mixed.txt")
+n=$(wc -l <"$out/mixed-english.txt")
 t0=$(date +%s.%N)
-MICRONLP_SERVER=$U "$bdir/micronlp" submit "$out/mixed.txt" --batch 1000 --quiet
+MICRONLP_SERVER=$U "$bdir/micronlp" submit "$out/mixed-english.txt" --batch 1000 --quiet
 t1=$(date +%s.%N)
 MICRONLP_SERVER=$U "$bdir/micronlp" jobs --wait --timeout 600 2>/dev/null
 t2=$(date +%s.%N)

@@ -54,6 +54,7 @@
 
 enum {
     KW_MAX_STOP_TOKENS = 8, /* longest stop phrase, in tokens */
+    KW_GUESS_TOKENS_BYTES = 1 << 16, /* texts up to this size are tokenized once (see extract) */
     KW_CODE_MAX = 15,       /* longest language code, in bytes */
     KW_MAX_CPS = 32,        /* longest stop word tried inside a Thai/Lao word, in code points */
     KW_DEFAULT_WORDS = 4,
@@ -204,6 +205,20 @@ typedef struct nbuf {
 
 static int nbuf_norm(nbuf *b, const char *w, size_t len, const char **out, size_t *out_len)
 {
+    /* Most words are short and ASCII: there NFKC changes nothing and case folding is
+     * lower-casing, without mn_normalize's per-call set-up. */
+    if (len <= 32 && len <= b->cap) {
+        size_t i = 0;
+        for (; i < len && (unsigned char)w[i] < 0x80; i++) {
+            unsigned char c = (unsigned char)w[i];
+            b->p[i] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+        }
+        if (i == len) {
+            *out = b->p;
+            *out_len = len;
+            return 0;
+        }
+    }
     size_t need = 0;
     int rc = mn_normalize(w, len, MN_NORM_NFKC | MN_NORM_CASEFOLD, b->p, b->cap, &need);
     if (rc == MN_ETOOBIG) {
@@ -394,16 +409,22 @@ static int split_ok(const char *t, size_t a, size_t q, size_t b)
     return 1;
 }
 
-static inline void put_tok(kw_tok *out, size_t *n, uint32_t off, uint32_t len, uint8_t kind)
+/* Tokens as they are found: all are counted, the first cap stored. */
+typedef struct tok_out {
+    kw_tok *p;
+    size_t n, cap;
+} tok_out;
+
+static inline void put_tok(tok_out *o, uint32_t off, uint32_t len, uint8_t kind)
 {
-    if (out)
-        out[*n] = (kw_tok){.off = off, .len = len, .kind = kind, .word = NONE};
-    (*n)++;
+    if (o->n < o->cap)
+        o->p[o->n] = (kw_tok){.off = off, .len = len, .kind = kind, .word = NONE};
+    o->n++;
 }
 
 /* Splits a Thai/Lao word [a, b) at the stop words of r->lang found in it (longest first,
  * left to right) and emits the pieces. */
-static int split_word(kw_run *r, size_t a, size_t b, kw_tok *out, size_t *n)
+static int split_word(kw_run *r, size_t a, size_t b, tok_out *out)
 {
     const mn_keywords *kw = r->kw;
     uint32_t lang = (uint32_t)r->lang;
@@ -429,8 +450,8 @@ static int split_word(kw_run *r, size_t a, size_t b, kw_tok *out, size_t *n)
         }
         if (best) {
             if (seg < p)
-                put_tok(out, n, (uint32_t)seg, (uint32_t)(p - seg), MN_TOK_WORD);
-            put_tok(out, n, (uint32_t)p, (uint32_t)(best - p), MN_TOK_WORD);
+                put_tok(out, (uint32_t)seg, (uint32_t)(p - seg), MN_TOK_WORD);
+            put_tok(out, (uint32_t)p, (uint32_t)(best - p), MN_TOK_WORD);
             p = seg = best;
             continue;
         }
@@ -438,16 +459,16 @@ static int split_word(kw_run *r, size_t a, size_t b, kw_tok *out, size_t *n)
         p += mn_utf8_decode(r->text + p, b - p, &cp);
     }
     if (seg < b)
-        put_tok(out, n, (uint32_t)seg, (uint32_t)(b - seg), MN_TOK_WORD);
+        put_tok(out, (uint32_t)seg, (uint32_t)(b - seg), MN_TOK_WORD);
     return 0;
 }
 
-/* Pass 1a: tokens (out NULL: count only). */
-static int tokens_pass(kw_run *r, kw_tok *out, size_t *n_out)
+/* Pass 1a: tokens; out->n ends as the count, even past out->cap. */
+static int tokens_pass(kw_run *r, tok_out *out)
 {
     mn_tokenizer t;
     mn_token tok;
-    size_t n = 0;
+    out->n = 0;
     int split = r->lang >= 0 && r->kw->langs[r->lang].max_cps >= 2;
     mn_tokenizer_init(&t, r->text, r->len);
     while (mn_tokenizer_next(&t, &tok)) {
@@ -455,15 +476,14 @@ static int tokens_pass(kw_run *r, kw_tok *out, size_t *n_out)
             int32_t cp;
             mn_utf8_decode(r->text + tok.off, tok.len, &cp);
             if (no_space_script(cp)) {
-                int rc = split_word(r, tok.off, (size_t)tok.off + tok.len, out, &n);
+                int rc = split_word(r, tok.off, (size_t)tok.off + tok.len, out);
                 if (rc)
                     return rc;
                 continue;
             }
         }
-        put_tok(out, &n, tok.off, tok.len, tok.kind);
+        put_tok(out, tok.off, tok.len, tok.kind);
     }
-    *n_out = n;
     return 0;
 }
 
@@ -980,23 +1000,38 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
     if (len == 0 || k == 0)
         goto report;
 
-    size_t n = 0;
-    int rc = tokens_pass(&r, NULL, &n);
-    if (rc)
+    /* Tokens are stored as they are found, in a block carved for a guess of their count (one
+     * per two bytes holds for text with spaces); a text with more is tokenized again into a
+     * block of the right size. Long texts are counted first, so that memory follows the real
+     * count. The tokens are the block's first part, so carving it again for the real count
+     * keeps them. */
+    kw_mem m;
+    tok_out to = {.cap = len <= KW_GUESS_TOKENS_BYTES ? len / 2 + 16 : 0};
+    int rc;
+    if (to.cap) {
+        if ((rc = carve(s, to.cap, maxw, kw->p.nlangs, &m)))
+            return rc;
+        to.p = m.tok;
+    }
+    if ((rc = tokens_pass(&r, &to)))
         return rc;
+    size_t n = to.n;
     if (info)
         info->tokens = n;
     if (n == 0)
         goto report;
     if ((uint64_t)n * maxw >= UINT32_MAX)
         return MN_ETOOBIG;
-    kw_mem m;
     if ((rc = carve(s, n, maxw, kw->p.nlangs, &m)))
         return rc;
-    size_t n2 = 0;
-    if ((rc = tokens_pass(&r, m.tok, &n2)))
-        return rc;
-    assert(n2 == n); /* the same tokens, the same splits */
+    if (n > to.cap) {
+        tok_out again = {.p = m.tok, .cap = n};
+        if ((rc = tokens_pass(&r, &again)))
+            return rc;
+        assert(again.n == n); /* the same tokens, the same splits */
+    } else {
+        assert(m.tok == to.p);
+    }
     if ((rc = analyse_tokens(&r, m.tok, n)))
         return rc;
     uint32_t nwords = 0, nwtok = 0;

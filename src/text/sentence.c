@@ -81,7 +81,8 @@ static int is_abbrev(const char *w, size_t n)
         low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
     for (size_t k = 0; ABBREV[k]; k++)
-        if (strlen(ABBREV[k]) == n && memcmp(ABBREV[k], low, n) == 0) return 1;
+        if (ABBREV[k][0] == low[0] && strlen(ABBREV[k]) == n && memcmp(ABBREV[k], low, n) == 0)
+            return 1;
     return 0;
 }
 
@@ -135,6 +136,12 @@ int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
     }
     size_t start = i, end = len, resume = len;
     while (i < len) {
+        /* Most bytes are ASCII that can neither end a sentence nor start a blank line. */
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x80 && b != '\n' && b != '.' && b != '!' && b != '?') {
+            i++;
+            continue;
+        }
         size_t n = decode(s, len, i, &c);
         if (c == '\n') {
             /* a blank line ends the sentence */

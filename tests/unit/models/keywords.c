@@ -382,6 +382,53 @@ TEST(guess_and_fallback)
     mn_model_release(m);
 }
 
+/* Tokens are stored in one pass into a block sized by a guess (one per two bytes), again when a
+ * text has more, and counted first for long texts: the answer must not depend on the path. The
+ * same phrases come out of a plain text, a dense one (a token per byte after the prose), and
+ * in a long one (the prose after 70 KB of spaces). */
+TEST(token_count_paths_agree)
+{
+    mn_model *m = build();
+    mn_scratch *s = NULL;
+    ASSERT(m != NULL && mn_scratch_new(&s) == 0);
+    size_t plen = strlen(EN_TEXT), pad = 70000;
+    char *dense = malloc(plen + 2001), *longt = malloc(pad + plen + 1);
+    ASSERT(dense && longt);
+    memcpy(dense, EN_TEXT, plen);
+    for (size_t i = 0; i < 2000; i++) /* "()()" is 2,000 tokens in 2,000 bytes */
+        dense[plen + i] = i % 2 ? ')' : '(';
+    dense[plen + 2000] = '\0';
+    memset(longt, ' ', pad);
+    memcpy(longt + pad, EN_TEXT, plen + 1);
+    mn_keyword ref[8], kw[8];
+    size_t nref = 0, n = 0;
+    mn_keywords_info info;
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, EN_TEXT, plen, "en", 2, NULL, 8, ref, &nref, &info), 0);
+    size_t tokens = info.tokens;
+    ASSERT(nref >= 3);
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, dense, strlen(dense), "en", 2, NULL, 8, kw, &n, &info),
+              0);
+    ASSERT_EQ(info.tokens, tokens + 2000);
+    ASSERT_EQ(n, nref);
+    for (size_t j = 0; j < n; j++)
+        ASSERT(kw[j].start == ref[j].start && kw[j].end == ref[j].end);
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, longt, strlen(longt), "en", 2, NULL, 8, kw, &n, &info),
+              0);
+    ASSERT_EQ(info.tokens, tokens);
+    ASSERT_EQ(n, nref);
+    for (size_t j = 0; j < n; j++)
+        ASSERT(kw[j].start == ref[j].start + pad && kw[j].end == ref[j].end + pad);
+    /* And the short text again, after the scratch grew for the long ones. */
+    ASSERT_EQ(mn_keywords_extract_ex(m, s, EN_TEXT, plen, "en", 2, NULL, 8, kw, &n, &info), 0);
+    ASSERT_EQ(n, nref);
+    for (size_t j = 0; j < n; j++)
+        ASSERT(kw[j].start == ref[j].start && kw[j].end == ref[j].end);
+    free(dense);
+    free(longt);
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
 TEST(chinese_japanese_thai_vietnamese)
 {
     mn_model *m = build();
@@ -769,7 +816,7 @@ TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_al
               TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(english_top_phrase)
                   TEST_ENTRY(german_top_phrase) TEST_ENTRY(unicode_offsets_are_exact)
                       TEST_ENTRY(nothing_to_extract) TEST_ENTRY(bad_arguments)
-                          TEST_ENTRY(guess_and_fallback)
+                          TEST_ENTRY(guess_and_fallback) TEST_ENTRY(token_count_paths_agree)
                               TEST_ENTRY(chinese_japanese_thai_vietnamese)
                                   TEST_ENTRY(rake_and_max_words)
                                       TEST_ENTRY(save_open_round_trip)
