@@ -148,4 +148,15 @@ int mn__tagger_index_labels(mn_tagger *t);
 int mn__tagger_tag(const mn_tagger *t, mn_scratch *s, const char *const *words, const size_t *lens,
                    size_t n, uint32_t *tags, float *scores);
 
+/* Tags sentence s of the corpus being scored (its n words given too) into tags[n], as label
+ * indices of the tagger; returns 0 or MN_ENOMEM. */
+typedef int (*mn__tag_sentence_fn)(void *ctx, size_t s, const char *const *words,
+                                   const size_t *lens, size_t n, uint32_t *tags);
+
+/* mn_tagger_eval with the tagging done by tag(ctx, ...) for a tagger whose labels are
+ * labels[nlabels] (borrowed): training scores its validation file this way straight from the
+ * weights it is learning, without building a model each epoch. */
+int mn__tagger_eval_ex(const char *const *labels, uint32_t nlabels, mn__tag_sentence_fn tag,
+                       void *ctx, const mn_tagged_corpus *c, mn_tag_eval_result *out, mn_err *err);
+
 #endif

@@ -88,14 +88,40 @@ void mn_tag_eval_result_deinit(mn_tag_eval_result *r)
     r->ntypes = 0;
 }
 
+typedef struct model_ctx {
+    const mn_tagger *t;
+    mn_scratch *sc;
+} model_ctx;
+
+static int tag_with_model(void *ctx, size_t s, const char *const *words, const size_t *lens,
+                          size_t n, uint32_t *tags)
+{
+    const model_ctx *mc = ctx;
+    (void)s;
+    return mn__tagger_tag(mc->t, mc->sc, words, lens, n, tags, NULL);
+}
+
 int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_result *out,
                    mn_err *err)
 {
     if (!m || !c || !out || mn_model_kind(m) != MN_MODEL_TAGGER)
         return mn_err_set(err, MN_EINVAL, "eval needs a tagger model and a tagged corpus");
+    model_ctx mc = {(const mn_tagger *)m, NULL};
+    if (mn_scratch_new(&mc.sc)) {
+        memset(out, 0, sizeof *out);
+        return mn_err_set(err, MN_ENOMEM, "out of memory");
+    }
+    int rc = mn__tagger_eval_ex((const char *const *)m->labels, m->nlabels, tag_with_model, &mc, c,
+                                out, err);
+    mn_scratch_free(mc.sc);
+    return rc;
+}
+
+int mn__tagger_eval_ex(const char *const *labels, uint32_t nlabels, mn__tag_sentence_fn tag,
+                       void *ctx, const mn_tagged_corpus *c, mn_tag_eval_result *out, mn_err *err)
+{
     memset(out, 0, sizeof *out);
-    const mn_tagger *t = (const mn_tagger *)m;
-    uint32_t nd = c->nlabels, nm = t->base.nlabels, nu = nd + nm;
+    uint32_t nd = c->nlabels, nm = nlabels, nu = nd + nm;
     size_t maxlen = 0;
     for (size_t s = 0; s < c->nsent; s++)
         if (c->sent[s + 1] - c->sent[s] > maxlen) maxlen = c->sent[s + 1] - c->sent[s];
@@ -110,14 +136,11 @@ int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_res
     mn_chunk *pc = mn_malloc((maxlen + 1) * sizeof *pc);
     mn_span_stats *st = NULL;
     types ty = {0};
-    mn_scratch *sc = NULL;
     int rc = MN_ENOMEM;
-    if (!gold2model || !kind || !type || !words || !lens || !pred || !gold || !gc || !pc ||
-        mn_scratch_new(&sc))
-        goto fail;
+    if (!gold2model || !kind || !type || !words || !lens || !pred || !gold || !gc || !pc) goto fail;
     /* Unified label space: dataset labels 0..nd, then model labels nd..nd+nm. */
     for (uint32_t i = 0; i < nu; i++) {
-        const char *name = i < nd ? c->labels[i] : t->base.labels[i - nd];
+        const char *name = i < nd ? c->labels[i] : labels[i - nd];
         const char *tn = NULL;
         size_t tl = 0;
         kind[i] = (uint8_t)mn__bio_parse(name, &tn, &tl);
@@ -126,9 +149,15 @@ int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_res
             if (id < 0) goto fail;
             type[i] = (uint32_t)id;
         }
-        if (i < nd) gold2model[i] = mn_model_label_find(m, name, strlen(name));
+        if (i >= nd) {
+            out->entities |= kind[i] == MN_BIO_B || kind[i] == MN_BIO_I;
+            continue;
+        }
+        /* Once per scoring, as mn_model_label_find does: a linear search is enough. */
+        gold2model[i] = -1;
+        for (uint32_t j = 0; j < nm && gold2model[i] < 0; j++)
+            if (strcmp(labels[j], name) == 0) gold2model[i] = (int32_t)j;
     }
-    out->entities = t->is_bio;
     st = mn_calloc(ty.n ? ty.n : 1, sizeof *st);
     if (!st) goto fail;
     double t0 = mn__now_sec(), tagging = 0.0;
@@ -140,7 +169,7 @@ int mn_tagger_eval(const mn_model *m, const mn_tagged_corpus *c, mn_tag_eval_res
             gold[i] = c->tok[first + i].tag;
         }
         double a = mn__now_sec();
-        if ((rc = mn__tagger_tag(t, sc, words, lens, n, pred, NULL))) goto fail;
+        if ((rc = tag(ctx, s, words, lens, n, pred))) goto fail;
         tagging += mn__now_sec() - a;
         for (size_t i = 0; i < n; i++) {
             int32_t gm = gold2model[gold[i]];
@@ -183,7 +212,6 @@ fail:
     mn_free(st);
     mn_free(ty.name);
     mn_free(ty.len);
-    mn_scratch_free(sc);
     mn_free(gold2model);
     mn_free(kind);
     mn_free(type);
