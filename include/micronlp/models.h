@@ -158,6 +158,18 @@ typedef struct mn_classifier_config {
     unsigned norm_flags;   /* MN_NORM_* applied to each token before hashing */
     unsigned token_flags;  /* MN_TOKENS_* : which tokens become features */
     int lr_update_rate;    /* tokens between lr updates (fastText: 100) */
+    /* Feature selection and weighting, all off by default (the model format does not change):
+     * min_df      features found in fewer than min_df training texts get no row (<= 1 = off);
+     * idf_lr      each input row's learning rate is scaled by idf^idf_lr, idf = 1 + ln((1 + N) /
+     *             (1 + df)), normalised to a mean of 1 over the training tokens (0 = off): rare,
+     *             telling features learn faster, as TF-IDF weighting does for a linear model;
+     * keep_rows   after training keep only this many input rows, those of largest df times the
+     *             norm of the row seen through the centred output matrix (what the row moves in
+     *             the scores of the training texts), and zero the others, so that
+     *             `quantize --cutoff keep_rows` keeps exactly them (0 = keep all). */
+    int min_df;
+    double idf_lr;
+    uint32_t keep_rows;
     /* Early stopping on a validation set: evaluate every epoch, keep the best, stop after
      * `patience` epochs without gain (0 = never stop early). */
     const mn_dataset *valid;
@@ -170,7 +182,7 @@ typedef struct mn_classifier_config {
 
 /* Defaults: dim 50, epoch 5, lr 0.5 (softmax) , word_ngrams 2, minn 0, maxn 0, bucket 2M,
  * min_count 1, softmax, 1 thread, seed 1, norm NFKC|CASEFOLD, token_flags 0,
- * lr_update_rate 100. */
+ * lr_update_rate 100, min_df 1, idf_lr 0, keep_rows 0. */
 void mn_classifier_config_init(mn_classifier_config *cfg);
 
 /* Trains a classifier. With threads == 1 the result is bit-for-bit reproducible for a seed.

@@ -40,7 +40,14 @@ static const char *const cli_tokenizer_names[] = {"unicode", "whitespace", NULL}
         {"task", NULL, OPT_STRING, 1, 0, NULL, CFG(task), "NAME",                                  \
          "what the model is for (\"spam\", \"lang\"), stored in the model", 0},                    \
         {"patience", NULL, OPT_INT, 0, 1000, NULL, CFG(patience), "N",                             \
-         "stop after N epochs without gain on --valid (0 = never stop early)", 0}
+         "stop after N epochs without gain on --valid (0 = never stop early)", 0},                 \
+        {"min-df", NULL, OPT_INT, 1, 1000000000, NULL, CFG(min_df), "N",                           \
+         "features found in fewer than N training texts get no row", 0},                           \
+        {"idf-lr", NULL, OPT_DOUBLE, 0, 10, NULL, CFG(idf_lr), "P",                                \
+         "scale each row's learning rate by idf^P: rare features learn faster (0 = off)", 0},      \
+        {"keep-rows", NULL, OPT_U32, 0, 1000000000, NULL, CFG(keep_rows), "N",                     \
+         "after training keep the N rows that move the training scores most, zero the rest "       \
+         "(for quantize --cutoff N; 0 = all)", 0}
 
 #define CLI_TOKEN_OPTIONS(OWN)                                                                     \
     {"no-normalize", NULL, OPT_BOOL, 1, 0, NULL, OWN(no_normalize), NULL,                          \

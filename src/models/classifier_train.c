@@ -8,6 +8,14 @@
  * Unlike fastText, each example's feature rows are computed once, before the first epoch, and
  * reused: tokenising, normalising and hashing are paid once instead of once per epoch, and the
  * examples are visited in a fresh seeded order every epoch (fastText reads the file in order).
+ *
+ * Three options, all off by default, select and weight features without changing the model
+ * format or prediction: min_df drops features found in too few texts (they would keep their
+ * random initial rows), idf_lr gives rare features a larger learning rate (what TF-IDF weighting
+ * does for a linear model: reparametrising row w = a * v and training v is training w with its
+ * learning rate times a^2), and keep_rows prunes the trained model to the rows that matter for
+ * the training texts, which the quantiser's norm alone cannot tell (it does not know how often a
+ * row is used).
  */
 #include "core/clock.h"
 #include "classifier.h"
@@ -90,6 +98,9 @@ void mn_classifier_config_init(mn_classifier_config *cfg)
         .norm_flags = MN_NORM_NFKC | MN_NORM_CASEFOLD,
         .lr_update_rate = 100,
         .patience = 0,
+        .min_df = 1,
+        .idf_lr = 0.0,
+        .keep_rows = 0,
     };
 }
 
@@ -262,6 +273,7 @@ typedef struct trainer {
     double loss_sum[64];  /* per thread, current reporting window */
     uint64_t loss_n[64];
     float last_loss;
+    float *row_lr;        /* per input row: learning-rate factor (idf_lr), or NULL */
 } trainer;
 
 typedef struct worker {
@@ -372,7 +384,7 @@ static float update(worker *w, const uint32_t *rows, size_t n, const uint32_t *l
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_ROWS < n)
             prefetch_row(t->in + (size_t)rows[i + PREFETCH_ROWS] * dim, dim);
-        axpy(t->in + (size_t)rows[i] * dim, 1.0f, grad, dim);
+        axpy(t->in + (size_t)rows[i] * dim, t->row_lr ? t->row_lr[rows[i]] : 1.0f, grad, dim);
     }
     return loss;
 }
@@ -524,6 +536,143 @@ static int run_epochs(trainer *t, int epochs)
     return rc;
 }
 
+/* ---- feature selection and weighting (min_df, idf_lr, keep_rows) ------------------------- */
+
+static int by_u32_asc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Document frequency of every row id below nrows: in how many examples it occurs. */
+static int doc_freq(const trainer *t, size_t nrows, uint32_t **out)
+{
+    uint32_t *df = mn_calloc(nrows ? nrows : 1, sizeof *df);
+    size_t longest = 0;
+    for (size_t i = 0; i < t->nex; i++)
+        if (t->feat_off[i + 1] - t->feat_off[i] > longest)
+            longest = t->feat_off[i + 1] - t->feat_off[i];
+    uint32_t *tmp = mn_malloc((longest ? longest : 1) * sizeof *tmp);
+    if (!df || !tmp) {
+        mn_free(df);
+        mn_free(tmp);
+        return MN_ENOMEM;
+    }
+    for (size_t i = 0; i < t->nex; i++) {
+        size_t n = t->feat_off[i + 1] - t->feat_off[i];
+        memcpy(tmp, t->feat + t->feat_off[i], n * sizeof *tmp);
+        qsort(tmp, n, sizeof *tmp, by_u32_asc);
+        for (size_t k = 0; k < n; k++)
+            if (k == 0 || tmp[k] != tmp[k - 1])
+                df[tmp[k]]++;
+    }
+    mn_free(tmp);
+    *out = df;
+    return 0;
+}
+
+/* Drops from every example the rows found in fewer than min_df examples (an example that would
+ * be left empty keeps its first row). Row ids are those before bucket pruning. */
+static int filter_min_df(trainer *t, size_t nrows, int min_df, size_t *fn)
+{
+    uint32_t *df;
+    int rc = doc_freq(t, nrows, &df);
+    if (rc)
+        return rc;
+    size_t w = 0;
+    for (size_t i = 0; i < t->nex; i++) {
+        size_t a = t->feat_off[i], b = t->feat_off[i + 1], w0 = w;
+        uint32_t first = t->feat[a];
+        for (size_t k = a; k < b; k++)
+            if (df[t->feat[k]] >= (uint32_t)min_df)
+                t->feat[w++] = t->feat[k];
+        if (w == w0 && b > a)
+            t->feat[w++] = first;
+        t->feat_off[i] = w0;
+    }
+    t->feat_off[t->nex] = w;
+    *fn = w;
+    mn_free(df);
+    return 0;
+}
+
+/* Row learning-rate factors idf^power, scaled to a mean of 1 over all training tokens so the
+ * learning rate keeps its meaning. */
+static int make_row_lr(trainer *t, const uint32_t *df, size_t nrows, double power)
+{
+    t->row_lr = mn_malloc((nrows ? nrows : 1) * sizeof *t->row_lr);
+    if (!t->row_lr)
+        return MN_ENOMEM;
+    for (size_t r = 0; r < nrows; r++)
+        t->row_lr[r] = (float)pow(1.0 + log((1.0 + (double)t->nex) / (1.0 + df[r])), power);
+    double sum = 0.0;
+    size_t n = t->feat_off[t->nex];
+    for (size_t i = 0; i < n; i++)
+        sum += t->row_lr[t->feat[i]];
+    float scale = sum > 0 ? (float)((double)n / sum) : 1.0f;
+    for (size_t r = 0; r < nrows; r++)
+        t->row_lr[r] *= scale;
+    return 0;
+}
+
+typedef struct row_score {
+    float score;
+    uint32_t row;
+} row_score;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    const row_score *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Keeps row 0 and the keep rows of largest df * |O_c row| (O_c: the output matrix minus its
+ * mean row, since softmax ignores what all scores share) and zeroes the others. */
+static int keep_top_rows(trainer *t, const uint32_t *df, size_t nrows, size_t keep)
+{
+    uint32_t dim = t->c->p.dim, no = t->c->p.nout;
+    float *oc = mn_malloc((size_t)(no ? no : 1) * dim * sizeof *oc);
+    float *mean = mn_calloc(dim, sizeof *mean);
+    row_score *sc = mn_malloc(nrows * sizeof *sc);
+    uint8_t *kept = mn_calloc(nrows, 1);
+    int rc = MN_ENOMEM;
+    if (!oc || !mean || !sc || !kept)
+        goto done;
+    memcpy(oc, t->out, (size_t)no * dim * sizeof *oc);
+    if (t->c->p.loss == MN_LOSS_SOFTMAX && no > 0) {
+        for (uint32_t i = 0; i < no; i++)
+            for (uint32_t j = 0; j < dim; j++)
+                mean[j] += oc[(size_t)i * dim + j] / (float)no;
+        for (uint32_t i = 0; i < no; i++)
+            for (uint32_t j = 0; j < dim; j++)
+                oc[(size_t)i * dim + j] -= mean[j];
+    }
+    for (size_t r = 1; r < nrows; r++) {
+        double s2 = 0.0;
+        for (uint32_t i = 0; i < no; i++) {
+            double d = dot(oc + (size_t)i * dim, t->in + r * dim, dim);
+            s2 += d * d;
+        }
+        sc[r - 1] = (row_score){(float)(sqrt(s2) * df[r]), (uint32_t)r};
+    }
+    qsort(sc, nrows - 1, sizeof *sc, by_score_desc);
+    kept[0] = 1;
+    for (size_t i = 0; i < keep; i++)
+        kept[sc[i].row] = 1;
+    for (size_t r = 0; r < nrows; r++)
+        if (!kept[r])
+            memset(t->in + r * dim, 0, dim * sizeof(float));
+    rc = 0;
+done:
+    mn_free(oc);
+    mn_free(mean);
+    mn_free(sc);
+    mn_free(kept);
+    return rc;
+}
+
 /* ---- building the model -------------------------------------------------------------------- */
 
 static int check_config(const mn_classifier_config *cfg, mn_err *err)
@@ -554,6 +703,10 @@ static int check_config(const mn_classifier_config *cfg, mn_err *err)
         return mn_err_set(err, MN_EINVAL, "min_count must be >= 1");
     if (cfg->lr_update_rate < 1)
         return mn_err_set(err, MN_EINVAL, "lr_update_rate must be >= 1");
+    if (cfg->min_df < 0)
+        return mn_err_set(err, MN_EINVAL, "min_df must be >= 0");
+    if (!(cfg->idf_lr >= 0.0 && cfg->idf_lr <= 10.0))
+        return mn_err_set(err, MN_EINVAL, "idf_lr %g is out of range 0..10", cfg->idf_lr);
     return 0;
 }
 
@@ -620,6 +773,12 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
     rc = rc ? rc : set_meta_u64(m, "threads", (uint64_t)cfg->threads);
     rc = rc ? rc : set_meta_u64(m, "seed", cfg->seed);
     rc = rc ? rc : set_meta_u64(m, "vocabulary", c->p.nwords);
+    if (cfg->min_df > 1)
+        rc = rc ? rc : set_meta_u64(m, "min_df", (uint64_t)cfg->min_df);
+    if (cfg->idf_lr > 0.0)
+        rc = rc ? rc : set_meta_f(m, "idf_lr", cfg->idf_lr);
+    if (cfg->keep_rows > 0)
+        rc = rc ? rc : set_meta_u64(m, "keep_rows", cfg->keep_rows);
     /* The duration varies from run to run: left out of reproducible builds. */
     const char *epoch = getenv("SOURCE_DATE_EPOCH");
     if (!(epoch && *epoch))
@@ -641,6 +800,7 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
     mn_classifier *c = NULL;
     float *best_in = NULL, *best_out = NULL;
     uint64_t *label_counts = NULL;
+    uint32_t *df = NULL; /* per input row: training texts it occurs in (feature options only) */
     int rc = MN_ENOMEM;
     if (nex == 0 || nl == 0)
         return mn_err_set(err, MN_EEMPTY, "no training examples");
@@ -750,6 +910,9 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
     }
     t.feat_off[nex] = fn;
     t.c = c;
+    if (cfg->min_df > 1 &&
+        (rc = filter_min_df(&t, 1 + (size_t)c->p.nwords + c->p.bucket, cfg->min_df, &fn)))
+        goto oom;
 
     /* Only buckets some training text hashed into get a row: the others would keep their random
      * initial values and add noise at prediction time. This shrinks a 2M-bucket model to the
@@ -797,6 +960,17 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
         t.in[i] = rng_uniform(&seed, -1.0f / (float)dim, 1.0f / (float)dim);
     c->in = (mn_clf_matrix){.f = t.in, .rows = (uint32_t)rows, .dim = dim};
     c->out = (mn_clf_matrix){.f = t.out, .rows = c->p.nout, .dim = dim};
+    if (cfg->min_df > 1 || cfg->idf_lr > 0.0 || cfg->keep_rows > 0) {
+        if ((rc = doc_freq(&t, rows, &df)))
+            goto oom;
+        /* Vocabulary words dropped by min_df would add their random rows at prediction. */
+        if (cfg->min_df > 1)
+            for (size_t r = 1; r < rows; r++)
+                if (df[r] == 0)
+                    memset(t.in + r * dim, 0, dim * sizeof(float));
+        if (cfg->idf_lr > 0.0 && (rc = make_row_lr(&t, df, rows, cfg->idf_lr)))
+            goto oom;
+    }
 
     /* Epochs: all at once, or one by one when a validation set decides when to stop. */
     double best = -1.0;
@@ -834,6 +1008,9 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
         if (valid_score)
             *valid_score = best;
     }
+    if (df && cfg->keep_rows > 0 && (size_t)cfg->keep_rows < rows - 1 &&
+        !atomic_load(&t.diverged) && (rc = keep_top_rows(&t, df, rows, cfg->keep_rows)))
+        goto oom;
     if (atomic_load(&t.diverged)) {
         uint64_t done = atomic_load(&t.processed);
         rc = mn_err_set(err, MN_EINVAL,
@@ -872,6 +1049,8 @@ done:
     mn_free(t.tokens);
     mn_free(best_in);
     mn_free(best_out);
+    mn_free(t.row_lr);
+    mn_free(df);
     hs_paths_free(&t.hs);
     mn_scratch_free(s);
     mn_model_release(c ? &c->base : NULL);

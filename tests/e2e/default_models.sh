@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 MODELS='
 spam       0.93 0.955 1048576
 topic      0.52 0.555 1048576
-sentiment  0.75 0.780 1048576
+sentiment  0.78 0.815 1048576
 toxicity   0.87 0.900 1048576
 '
 

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "micronlp/alloc.h"
@@ -278,6 +279,154 @@ TEST(bad_config_is_refused)
     mn_dataset_free(d);
 }
 
+/* ---- min_df, idf_lr, keep_rows ------------------------------------------------------------ */
+
+/* train.txt plus one text with a word no other text has ("zebra"). */
+static mn_dataset *load_with_rare_word(void)
+{
+    const char *path = mn_test_tmp_path("rare.txt");
+    FILE *in = fopen(data_path("train.txt"), "rb"), *out = fopen(path, "wb");
+    if (!in || !out)
+        abort();
+    char line[4096];
+    while (fgets(line, sizeof line, in))
+        fputs(line, out);
+    fputs("__label__food zebra soup bread\n", out);
+    fclose(in);
+    fclose(out);
+    mn_dataset *d = NULL;
+    mn_err err;
+    if (mn_dataset_load(path, MN_DATA_AUTO, NULL, &d, &err) != 0)
+        fprintf(stderr, "load: %s\n", err.msg);
+    return d;
+}
+
+static mn_model *train_selected(const mn_dataset *d, int min_df, double idf_lr, uint32_t keep)
+{
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.epoch = 20;
+    cfg.dim = 16;
+    cfg.bucket = 10000;
+    cfg.min_df = min_df;
+    cfg.idf_lr = idf_lr;
+    cfg.keep_rows = keep;
+    mn_model *m = NULL;
+    mn_err err;
+    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
+        fprintf(stderr, "train: %s\n", err.msg);
+    return m;
+}
+
+/* The probability of label 0 for text: enough to tell whether a word moves the answer. */
+static float prob0(const mn_model *m, mn_scratch *s, const char *text)
+{
+    mn_prediction p[8];
+    size_t n = 0;
+    if (mn_model_predict(m, s, text, strlen(text), 8, 0.0f, p, &n) != 0)
+        return -1.0f;
+    for (size_t i = 0; i < n; i++)
+        if (p[i].label == 0)
+            return p[i].prob;
+    return 0.0f;
+}
+
+/* The distinct words of train.txt, lower-cased, each alone as a text. */
+static size_t vocabulary(char words[][32], size_t cap)
+{
+    FILE *f = fopen(data_path("train.txt"), "rb");
+    if (!f)
+        abort();
+    size_t n = 0;
+    char w[64];
+    while (fscanf(f, "%63s", w) == 1) {
+        if (strncmp(w, "__label__", 9) == 0 || strlen(w) >= 32)
+            continue;
+        for (char *c = w; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        size_t i = 0;
+        while (i < n && strcmp(words[i], w) != 0)
+            i++;
+        if (i == n && n < cap)
+            memcpy(words[n++], w, strlen(w) + 1);
+    }
+    fclose(f);
+    return n;
+}
+
+TEST(feature_selection_options)
+{
+    mn_dataset *d = load_with_rare_word();
+    mn_dataset *test = load("test.txt");
+    ASSERT(d != NULL && test != NULL);
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    mn_model *plain = train_selected(d, 1, 0.0, 0);
+    mn_model *df2 = train_selected(d, 2, 0.0, 0);
+    mn_model *idf = train_selected(d, 1, 2.0, 0);
+    mn_model *idf_again = train_selected(d, 1, 2.0, 0);
+    mn_model *kept = train_selected(d, 1, 0.0, 5);
+    ASSERT(plain && df2 && idf && idf_again && kept);
+
+    /* min_df 2: the word of one text has no row, so it weighs what an unknown word weighs. */
+    ASSERT(prob0(plain, s, "zebra") != prob0(plain, s, "qqqunknown"));
+    ASSERT_EQ(prob0(df2, s, "zebra"), prob0(df2, s, "qqqunknown"));
+    ASSERT(prob0(df2, s, "soup") != prob0(df2, s, "qqqunknown"));
+    ASSERT(strcmp(mn_model_meta(df2, "min_df"), "2") == 0);
+    ASSERT(mn_model_meta(plain, "min_df") == NULL);
+
+    /* idf_lr: another model, as good, and still reproducible for a seed. */
+    ASSERT(accuracy(idf, test) >= 0.9);
+    ASSERT(prob0(idf, s, "soup bread") != prob0(plain, s, "soup bread"));
+    ASSERT_EQ(prob0(idf, s, "soup bread"), prob0(idf_again, s, "soup bread"));
+    ASSERT(mn_model_meta(idf, "idf_lr") != NULL);
+
+    /* keep_rows 5: at most five rows are not zero, so single words give at most six answers
+     * (the words whose rows were zeroed all give the same one); without it every word differs. */
+    static char words[256][32];
+    size_t nw = vocabulary(words, 256);
+    ASSERT(nw > 20);
+    float seen_plain[256], seen_kept[256];
+    size_t distinct_plain = 0, distinct_kept = 0;
+    for (size_t i = 0; i < nw; i++) {
+        float a = prob0(plain, s, words[i]), b = prob0(kept, s, words[i]);
+        size_t j = 0;
+        while (j < distinct_plain && seen_plain[j] != a)
+            j++;
+        if (j == distinct_plain)
+            seen_plain[distinct_plain++] = a;
+        for (j = 0; j < distinct_kept && seen_kept[j] != b;)
+            j++;
+        if (j == distinct_kept)
+            seen_kept[distinct_kept++] = b;
+    }
+    ASSERT(distinct_plain > 40);
+    ASSERT(distinct_kept >= 2 && distinct_kept <= 6);
+    ASSERT(strcmp(mn_model_meta(kept, "keep_rows"), "5") == 0);
+
+    /* Out of range */
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    mn_model *m = NULL;
+    mn_err err;
+    cfg.idf_lr = -1.0;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), MN_EINVAL);
+    ASSERT(strstr(err.msg, "idf_lr") != NULL);
+    mn_classifier_config_init(&cfg);
+    cfg.min_df = -1;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), MN_EINVAL);
+    ASSERT(strstr(err.msg, "min_df") != NULL && m == NULL);
+
+    mn_model_release(plain);
+    mn_model_release(df2);
+    mn_model_release(idf);
+    mn_model_release(idf_again);
+    mn_model_release(kept);
+    mn_scratch_free(s);
+    mn_dataset_free(test);
+    mn_dataset_free(d);
+}
+
 /* Every allocation failure during training returns MN_ENOMEM and leaks nothing (ASan). */
 TEST(training_survives_allocation_failures)
 {
@@ -355,7 +504,7 @@ TEST(early_stopping_on_validation)
     mn_dataset_free(v);
 }
 
-TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
+TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
                       TEST_ENTRY(quantized_round_trip_keeps_accuracy)
