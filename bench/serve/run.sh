@@ -6,13 +6,15 @@
 # python3-fasttext (what users pick today), all on loopback, in one run, with the same load.
 #
 #   bash bench/serve/run.sh [--bin PATH] [--duration SEC] [--connections N] [--idle-wait SEC]
-#                           [--hey-workers N]
+#                           [--pace-ms MS] [--client-cpu N] [--server-cpu N]
 #
 #   --bin PATH        micronlp binary (default: build Release into build-bench-serve/)
-#   --duration SEC    wrk/hey run length per row and load level (default 10)
+#   --duration SEC    wrk run length per row and load level (default 10)
 #   --connections N   connections of the saturating run (default 32; the light run uses 1)
 #   --idle-wait SEC   wait up to SEC for other processes to use < 0.3 core before each run
-#   --hey-workers N   hey workers (keep-alive connections) of the half-load run (default 16)
+#   --pace-ms MS      mean pause of a half-load connection after each answer (default 10)
+#   --client-cpu N    core of wrk in the pinned half-load run (default 0)
+#   --server-cpu N    core of every server thread in the pinned half-load run (default 1)
 #
 # Rows: nginx (fixed body); micronlp serving models/spam.mnlp (the shipped spam model), and
 # serving every default model in models/ at once (same spam request);
@@ -23,15 +25,27 @@
 # -wordNgrams 1, -bucket 0 since no n-gram needs buckets). nginx and micronlp get 2 workers/
 # threads; wrk uses 1 thread. Load: one single-text POST (an e-mail of ~400 bytes), keep-alive.
 # Measured per row: req/s and p50/p99 latency at --connections and at 1 connection (light load),
-# then a fixed-rate run at half of that row's own saturated req/s, held by hey (-c N workers,
-# -q rate/N each; hey records every request's latency, so p50/p90/p99 and the rate it
-# achieved are exact; micronlp rows also report their own server-side p99 from /metrics),
-# the server's CPU time per request in the saturated run (user+system of its process tree: less
+# then two paced runs at half of that row's own saturated req/s (below), the server's CPU time
+# per request in the saturated run (user+system of its process tree: less
 # sensitive to other load on the machine than req/s), RSS of the whole process tree after the
 # runs, and start-to-ready (exec to the first 200 on
-# its health URL, polled every millisecond). Writes bench/out/serve.md and raw files to
-# bench/out/serve/. Needs: wrk hey nginx python3-fastapi python3-uvicorn python3-fasttext fasttext
-# (bash scripts/deps.sh bench).
+# its health URL, polled every millisecond).
+#
+# Half load is held by wrk itself, paced: each connection pauses a random 0..2*MS ms after each
+# answer (wrk's delay() hook, mean MS), so N connections give about N / (MS + latency) req/s.
+# N is calibrated in two 2 s runs so the rate achieved is near the target; both are reported.
+# wrk's latency starts when a request is written, so the pause is not counted, and as most
+# connections are pausing at any moment, a server stall delays few requests instead of
+# silently holding back many (what a closed loop without pauses does). wrk's own CPU is
+# reported; hey (Go), used before, needed 1.1-1.2 of the 2 cores at this rate and could not
+# hold it. Each row runs twice: unpinned (client and server share both cores, as in the
+# saturated runs) and pinned (taskset: wrk on --client-cpu, every thread of the server on
+# --server-cpu), which tells the server's own tail from waiting for a core; so does the time
+# the server's threads spent runnable without a core (schedstat), reported per request.
+# micronlp rows also report their server-side p99 (/metrics: first byte to the answer).
+#
+# Writes bench/out/serve.md and raw files to bench/out/serve/. Needs: wrk nginx python3-fastapi
+# python3-uvicorn python3-fasttext fasttext taskset (bash scripts/deps.sh bench).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,20 +55,24 @@ bin=
 duration=10
 conns=32
 idle_wait=120
-hey_workers=16
+pace_ms=10
+client_cpu=0
+server_cpu=1
 while [ $# -gt 0 ]; do
     case $1 in
     --bin) bin=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --connections) conns=$2; shift 2 ;;
     --idle-wait) idle_wait=$2; shift 2 ;;
-    --hey-workers) hey_workers=$2; shift 2 ;;
-    -h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --pace-ms) pace_ms=$2; shift 2 ;;
+    --client-cpu) client_cpu=$2; shift 2 ;;
+    --server-cpu) server_cpu=$2; shift 2 ;;
+    -h | --help) sed -n '4,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 die() { echo "run.sh: $*" >&2; exit 1; }
-for t in wrk hey nginx fasttext curl; do command -v $t >/dev/null || die "$t not found (bash scripts/deps.sh bench)"; done
+for t in wrk nginx fasttext curl taskset; do command -v $t >/dev/null || die "$t not found (bash scripts/deps.sh bench)"; done
 /usr/bin/python3 -c 'import fastapi, uvicorn, fasttext' 2>/dev/null ||
     die "python3-fastapi, python3-uvicorn, python3-fasttext needed (apt-get install)"
 
@@ -90,7 +108,21 @@ cp "$ft" "$tmp/repo-ft/spam.bin"
 
 text='Congratulations! You have been selected to receive a FREE $1000 gift card. Click here now to claim your prize before it expires. Limited offer, act today. Reply with your name, address and bank details to confirm. This is not spam: you opted in to receive special offers from our partners. Unsubscribe at any time by replying STOP. Best regards, the rewards team.'
 body=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"text": sys.argv[1]}))' "$text")
-printf '%s' "$body" >"$tmp/body.json" # the same request for hey
+cat >"$tmp/paced.lua" <<EOF
+wrk.method = "POST"
+wrk.body = [[$body]]
+wrk.headers["Content-Type"] = "application/json"
+local pace = 10
+init = function(args) pace = tonumber(args[1]) end
+delay = function() return math.random(0, 2 * pace) end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %.3f %.3f %.3f %d %d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout, summary.requests))
+end
+EOF
 cat >"$tmp/post.lua" <<EOF
 wrk.method = "POST"
 wrk.body = [[$body]]
@@ -144,6 +176,12 @@ cpu_ticks() { # user+system clock ticks used so far by a process tree
         total=$((total + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
     done
     echo "$total"
+}
+
+rq_wait_ns() { # ns the threads of a process tree spent runnable but waiting for a core
+    local p
+    for p in $(tree_pids "$1"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
+        awk '{t += $2} END {printf "%.0f", t}'
 }
 
 others_cpu() { # cores busy over 1 s (taken while the server under test is idle: others' load)
@@ -213,19 +251,6 @@ async def healthz():
     return {"status": "ok"}
 EOF
 
-# hey's summary -> "achieved-req/s p50-ms p90-ms p99-ms answered errors" (hey prints seconds
-# with 4 decimals, so latencies are exact to 0.1 ms; every request is recorded, none sampled).
-hey_result() {
-    awk '/Requests\/sec:/ {r = $2}
-         /^ *50% in/ {p50 = $3} /^ *90% in/ {p90 = $3} /^ *99% in/ {p99 = $3}
-         /^Status code distribution/ {sec = "st"; next} /^Error distribution/ {sec = "err"; next}
-         sec != "" && /^ *\[[0-9]+\]/ {
-             v = $1; gsub(/[][]/, "", v)
-             if (sec == "st" && v == 200) ok += $2; else if (sec == "st") bad += $2; else bad += v
-         }
-         END {printf "%s %.1f %.1f %.1f %d %d\n", r, p50 * 1000, p90 * 1000, p99 * 1000, ok, bad}' "$1"
-}
-
 # Server-side p99 of micronlp between two /metrics scrapes: the upper bound (ms) of the first
 # latency bucket holding 99% of the requests (time from the request's first byte to its answer).
 cat >"$tmp/srv_p99.py" <<'EOF'
@@ -247,6 +272,55 @@ for le, c in d:
 else:
     print("-")
 EOF
+
+# half_load NAME URL PID TARGET unpinned|pinned: one paced wrk run at TARGET req/s (see the top
+# of this file). Prints "connections achieved p50 p90 p99 server-p99 server-µs/req wrk-cores
+# errors busy-before load-1min run-queue-wait-µs/req" (req/s, ms, cores), space-separated. The
+# last is the time the server's threads spent runnable but waiting for a core (schedstat),
+# per request: what sharing the cores costs the server.
+half_load() {
+    local name=$1 url=$2 pid=$3 target=$4 mode=$5
+    local tag=$name.half-$mode pin=() metrics='' p
+    if [ "$mode" = pinned ]; then
+        pin=(taskset -c "$client_cpu")
+        for p in $(tree_pids "$pid"); do taskset -a -p -c "$server_cpu" "$p" >/dev/null; done
+    else
+        for p in $(tree_pids "$pid"); do taskset -a -p -c "0-$(($(nproc) - 1))" "$p" >/dev/null; done
+    fi
+    # calibrate: guess the connections for the target, then twice run 2 s and scale by the
+    # rate achieved (a connection's cycle is the pause plus the latency, which grows with load)
+    local c a0 round
+    c=$(awk -v t="$target" -v m="$pace_ms" 'BEGIN {c = int(t * (m + 0.5) / 1000 + 0.5); print (c < 1 ? 1 : c)}')
+    for round in 1 2; do
+        a0=$("${pin[@]}" wrk -t1 -c"$c" -d2s -s "$tmp/paced.lua" "$url" -- "$pace_ms" 2>&1 |
+            awk '/^RESULT/ {print $2}')
+        c=$(awk -v c="$c" -v t="$target" -v a="${a0:-0}" \
+            'BEGIN {n = a > 0 ? int(c * t / a + 0.5) : c; print (n < 1 ? 1 : (n > 1000 ? 1000 : n))}')
+    done
+    case $url in */v1/models/*) metrics=${url%%/v1/*}/metrics ;; esac
+    wait_idle
+    local busy load h0 h1 w0 w1 srv_p99=-
+    busy=$(others_cpu)
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    [ -z "$metrics" ] || curl -s "$metrics" >"$out/$tag.metrics-before"
+    h0=$(cpu_ticks "$pid")
+    w0=$(rq_wait_ns "$pid")
+    /usr/bin/time -f '%U %S' -o "$out/$tag.wrk-cpu" "${pin[@]}" wrk -t1 -c"$c" -d"${duration}s" \
+        -s "$tmp/paced.lua" --latency "$url" -- "$pace_ms" >"$out/$tag.wrk" 2>&1
+    h1=$(cpu_ticks "$pid")
+    w1=$(rq_wait_ns "$pid")
+    if [ -n "$metrics" ]; then
+        curl -s "$metrics" >"$out/$tag.metrics-after"
+        srv_p99=$(/usr/bin/python3 "$tmp/srv_p99.py" "$out/$tag.metrics-before" "$out/$tag.metrics-after")
+    fi
+    local rps p50 p90 p99 errs n cores cpu_us wait_us
+    read -r rps p50 p90 p99 errs n < <(grep '^RESULT' "$out/$tag.wrk" | cut -d' ' -f2-)
+    cores=$(awk -v d="$duration" '{printf "%.2f", ($1 + $2) / d}' "$out/$tag.wrk-cpu")
+    cpu_us=$(awk -v t=$((h1 - h0)) -v hz="$(getconf CLK_TCK)" -v n="$n" \
+        'BEGIN {printf "%.1f", n ? t / hz * 1e6 / n : 0}')
+    wait_us=$(awk -v w=$((w1 - w0)) -v n="$n" 'BEGIN {printf "%.1f", n ? w / 1000 / n : 0}')
+    echo "$c $rps $p50 $p90 $p99 $srv_p99 $cpu_us $cores $errs $busy $load $wait_us"
+}
 
 rows=()
 run_row() { # run_row NAME URL READY-URL CMD...
@@ -273,38 +347,19 @@ run_row() { # run_row NAME URL READY-URL CMD...
     read -r rps p50 p99 errs n < <(grep '^RESULT' "$out/$name.wrk-c$conns" | cut -d' ' -f2-)
     read -r rps1 p501 p991 errs1 n1 < <(grep '^RESULT' "$out/$name.wrk-c1" | cut -d' ' -f2-)
 
-    # Fixed rate: half of this row's own maximum (the saturated run above), held by hey with
-    # $hey_workers workers at target/$hey_workers req/s each. hey reports the rate it achieved.
-    local target q busy_h load_h metrics='' h0 h1 srv_p99=-
+    local target half_u half_p
     target=$(awk -v r="$rps" 'BEGIN {printf "%.0f", r / 2}')
-    q=$(awk -v t="$target" -v c="$hey_workers" 'BEGIN {printf "%.3f", t / c}')
-    case $url in */v1/models/*) metrics=${url%%/v1/*}/metrics ;; esac
-    wait_idle
-    busy_h=$(others_cpu)
-    load_h=$(cut -d' ' -f1 /proc/loadavg)
-    [ -z "$metrics" ] || curl -s "$metrics" >"$out/$name.metrics-before"
-    h0=$(cpu_ticks "$pid")
-    /usr/bin/time -f '%U %S' -o "$out/$name.hey-cpu" hey -z "${duration}s" -c "$hey_workers" -q "$q" \
-        -m POST -T application/json -D "$tmp/body.json" "$url" >"$out/$name.hey-half" 2>&1
-    h1=$(cpu_ticks "$pid")
-    if [ -n "$metrics" ]; then
-        curl -s "$metrics" >"$out/$name.metrics-after"
-        srv_p99=$(/usr/bin/python3 "$tmp/srv_p99.py" "$out/$name.metrics-before" "$out/$name.metrics-after")
-    fi
-    local hrps hp50 hp90 hp99 hn herrs hey_cores cpu_us_h
-    read -r hrps hp50 hp90 hp99 hn herrs < <(hey_result "$out/$name.hey-half")
-    hey_cores=$(awk -v d="$duration" '{printf "%.2f", ($1 + $2) / d}' "$out/$name.hey-cpu")
-    cpu_us_h=$(awk -v t=$((h1 - h0)) -v hz="$(getconf CLK_TCK)" -v n="$hn" 'BEGIN {printf "%.1f", n ? t / hz * 1e6 / n : 0}')
+    half_u=$(half_load "$name" "$url" "$pid" "$target" unpinned)
+    half_p=$(half_load "$name" "$url" "$pid" "$target" pinned)
 
     kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     sleep 0.5
     local cpu_us
     cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
         "$name" "$rps" "$p50" "$p99" "$rps1" "$p501" "$p991" "$((errs + errs1))" "$((rss / 1024))" "$ms" \
-        "$busy" "$cpu_us" "$target" "$hrps" "$hp50" "$hp90" "$hp99" "$srv_p99" "$cpu_us_h" "$hey_cores" \
-        "$herrs" "$busy_h" "$load_h" | tee -a "$out/results.tsv"
+        "$busy" "$cpu_us" "$target" "$half_u" "$half_p" | tee -a "$out/results.tsv"
 }
 
 : >"$out/results.tsv"
@@ -331,10 +386,10 @@ for w in 1 2; do
 done
 
 # ---- table ----------------------------------------------------------------------------------
-/usr/bin/python3 - "$out/results.tsv" "$conns" "$duration" "$hey_workers" >bench/out/serve.md <<'EOF'
+/usr/bin/python3 - "$out/results.tsv" "$conns" "$duration" "$pace_ms" "$client_cpu" "$server_cpu" >bench/out/serve.md <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-conns, dur, hey_c = sys.argv[2], sys.argv[3], sys.argv[4]
+conns, dur, pace, ccpu, scpu = sys.argv[2:7]
 by = {r[0]: r for r in rows}
 names = {"nginx": "nginx, fixed JSON body (HTTP ceiling)",
          "micronlp": "micronlp serve, models/spam.mnlp",
@@ -351,20 +406,26 @@ if "micronlp" in by and "nginx" in by and "fastapi" in by:
     mn, ng, fa = float(by["micronlp"][1]), float(by["nginx"][1]), float(by["fastapi"][1])
     print()
     print("micronlp: %.0f%% of nginx's req/s, %.1fx FastAPI's (%s connections, wrk -t1, %s s per run)." % (100 * mn / ng, mn / fa, conns, dur))
-print()
-print("Half load: hey holding half of each row's own req/s above (%s workers, %s s per run):" % (hey_c, dur))
-print()
-print("| server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | server-side p99 ms | server CPU µs/req | hey CPU (cores) | errors | CPU busy before (cores) | load avg 1 min |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for r in rows:
-    srv = r[17] if r[17] == "-" else "≤ " + r[17]
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (names.get(r[0], r[0]),
-          f"{float(r[12]):,.0f}", f"{float(r[13]):,.0f}", r[14], r[15], r[16], srv, r[18], r[19],
-          r[20], r[21], r[22]))
+for col, how in ((13, "unpinned (wrk and the server share both cores)"),
+                 (14, "pinned (taskset: wrk on CPU %s, every server thread on CPU %s)" % (ccpu, scpu))):
+    print()
+    print("Half load, %s: wrk -t1 paced at half of each row's own req/s above (each connection pauses 0-%d ms, mean %s ms, after each answer; %s s per run):" % (how, 2 * int(pace), pace, dur))
+    print()
+    print("| server | target req/s | connections | achieved req/s | p50 ms | p90 ms | p99 ms | server-side p99 ms | server CPU µs/req | server waiting for a core µs/req | wrk CPU (cores) | errors | CPU busy before (cores) | load avg 1 min |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        h = r[col].split()
+        if len(h) < 12:
+            print("| %s | %s | (run failed) |" % (names.get(r[0], r[0]), r[12]))
+            continue
+        srv = h[5] if h[5] == "-" else "≤ " + h[5]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (names.get(r[0], r[0]),
+              f"{float(r[12]):,.0f}", h[0], f"{float(h[1]):,.0f}", h[2], h[3], h[4], srv, h[6], h[11],
+              h[7], h[8], h[9], h[10]))
 EOF
 cat bench/out/serve.md
 {
     echo
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); load average before: $load_start, after: $(cut -d' ' -f1-3 /proc/loadavg) (uptime; the run's own load counts in the latter)"
-    echo "versions: $("$bin" --version), $(nginx -v 2>&1 | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), hey $(dpkg-query -W -f='${Version}' hey 2>/dev/null || echo '?'), fastapi $(/usr/bin/python3 -c 'import fastapi; print(fastapi.__version__)'), uvicorn $(/usr/bin/python3 -c 'import uvicorn; print(uvicorn.__version__)')"
+    echo "versions: $("$bin" --version), $(nginx -v 2>&1 | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2), fastapi $(/usr/bin/python3 -c 'import fastapi; print(fastapi.__version__)'), uvicorn $(/usr/bin/python3 -c 'import uvicorn; print(uvicorn.__version__)')"
 } | tee -a bench/out/serve.md

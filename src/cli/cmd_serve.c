@@ -118,6 +118,8 @@ const char *cli_default_repo(char *buf, size_t cap)
 {
     if (is_dir("models"))
         return "models";
+    if (!buf || cap == 0)
+        return NULL;
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)

@@ -247,6 +247,14 @@ static int parse_body(hctx *h)
 
 /* ---- models ------------------------------------------------------------------------------- */
 
+/* snprintf(dst, cap, "%s", src) without the format machinery (once per request). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Resolves the model (and optional version) a request names and takes a reference. */
 static int resolve(hctx *h, const char *name, size_t nlen, const char *ver, size_t vlen)
 {
@@ -260,8 +268,8 @@ static int resolve(hctx *h, const char *name, size_t nlen, const char *ver, size
     if (ver && (strlen(h->v->version) != vlen || memcmp(ver, h->v->version, vlen) != 0))
         return fail(h, MN_ENOTFOUND, "model '%s' version '%.*s' is not loaded (serving %s)",
                     h->e->name, (int)(vlen > 32 ? 32 : vlen), ver, h->v->version);
-    snprintf(h->rs->model, sizeof h->rs->model, "%s", h->e->name);
-    snprintf(h->rs->version, sizeof h->rs->version, "%s", h->v->version);
+    copy_str(h->rs->model, sizeof h->rs->model, h->e->name);
+    copy_str(h->rs->version, sizeof h->rs->version, h->v->version);
     return 0;
 }
 
@@ -415,7 +423,9 @@ static void write_labels(mn__buf *b, const mn_model *m, const mn_prediction *p, 
         const char *label = mn_model_label(m, p[i].label);
         mn__buf_puts(b, i ? ",{\"label\":" : "{\"label\":");
         mn__buf_json_str(b, label, strlen(label));
-        mn__buf_printf(b, ",\"%s\":", score_key);
+        mn__buf_puts(b, ",\"");
+        mn__buf_puts(b, score_key);
+        mn__buf_puts(b, "\":");
         mn__buf_json_num(b, p[i].prob);
         mn__buf_put(b, "}", 1);
     }

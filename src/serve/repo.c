@@ -95,7 +95,8 @@ void mn__entry_leave(mn__entry *e)
 {
     pthread_mutex_lock(&e->mu);
     e->busy--;
-    pthread_cond_signal(&e->cv);
+    if (e->waiting)
+        pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
 }
 

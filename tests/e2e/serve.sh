@@ -182,6 +182,13 @@ expect "413 too many texts" 413 POST $P '{"texts":["a","b","c","d","e","f","g","
 LONG=$(python3 -c 'print("{\"text\":\"" + "a" * 700 + "\"}")')
 expect "413 text too long" 413 POST $P "$LONG" '"limit is 600" in j["error"]'
 expect "400 malformed JSON" 400 POST $P '{"text": "a",' '"malformed JSON" in j["error"]'
+expect "400 duplicate key (jansson's message)" 400 POST $P '{"text":"a","text":"b"}' \
+    'j["error"].startswith("malformed JSON: duplicate object key near \x27\"text\"\x27")'
+expect "200 escapes in the text" 200 POST $P '{"text":"goal \u00e9\n\"team\" \ud83d\ude00"}' \
+    'j["labels"][0]["label"]'
+# Request headers: up to ~7.5 KB in all (the connection's 8 KB memory), more get 431.
+AUTH="Bearer $(head -c 6000 /dev/zero | tr '\0' t)" expect "200 with 6 KB of headers" 200 POST $P '{"text":"goal"}'
+AUTH="Bearer $(head -c 9000 /dev/zero | tr '\0' t)" expect "431 headers over 8 KB" 431 POST $P '{"text":"goal"}'
 expect "400 empty body" 400 POST $P '' '"empty body" in j["error"]'
 DEEP=$(python3 -c 'print("[" * 2000 + "]" * 2000)')
 expect "400 deeply nested JSON" 400 POST $P "$DEEP" '"nesting" in j["error"]'
