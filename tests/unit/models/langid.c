@@ -2,9 +2,9 @@
  *
  * Tests for src/models/langid.c: the script table (sorted, and table-driven code point and text
  * cases), a tiny language identifier trained here from inline lines in four scripts, script
- * narrowing, und for texts without letters, save/open round trip, refusal of a damaged file,
- * quantisation, warm prediction without allocation, and allocation failures in training and
- * loading.
+ * narrowing, und for texts without letters, the und threshold rule, save/open round trip,
+ * refusal of a damaged file, quantisation, warm prediction without allocation, and allocation
+ * failures in training and loading.
  */
 #include "../../../src/models/langid.c"
 
@@ -341,6 +341,35 @@ TEST(und_threshold_is_tuned_on_validation)
     mn_dataset_free(v);
 }
 
+/* The und threshold is the lowest one scoring within one standard error of the best, not the
+ * arg max of a flat score. Items (sorted by p): 10 unknown-language texts at 0.1, one right
+ * answer at 0.3, 2 unknowns at 0.4, 396 right answers at 0.9 and 100 wrong ones at 0.95.
+ * Scores: 397 at t = 0, 407 above 0.1, 406 above 0.3, 408 (the best) above 0.4; one standard
+ * error of 408 of 509 is 9, so 0.2 (between 0.1 and 0.3) is the threshold, not 0.65. */
+TEST(und_threshold_one_standard_error_rule)
+{
+    enum { M = 509 };
+    static tune_item items[M];
+    size_t m = 0;
+    for (int i = 0; i < 10; i++)
+        items[m++] = (tune_item){.p = 0.1f, .unk = 1};
+    items[m++] = (tune_item){.p = 0.3f, .ok = 1};
+    items[m++] = (tune_item){.p = 0.4f, .unk = 1};
+    items[m++] = (tune_item){.p = 0.4f, .unk = 1};
+    for (int i = 0; i < 396; i++)
+        items[m++] = (tune_item){.p = 0.9f, .ok = 1};
+    for (int i = 0; i < 100; i++)
+        items[m++] = (tune_item){.p = 0.95f};
+    ASSERT_EQ(m, (size_t)M);
+    ASSERT_NEAR(pick_threshold(items, m), 0.2, 1e-6);
+    /* Without the 100 wrong answers the standard error is under one item: the arg max, 0.65. */
+    ASSERT_NEAR(pick_threshold(items, m - 100), 0.65, 1e-6);
+    /* Only script-decided answers (p = 1): never rejected. */
+    for (size_t i = 0; i < m; i++)
+        items[i] = (tune_item){.p = 1.0f, .ok = 1};
+    ASSERT_NEAR(pick_threshold(items, m), 0.0, 1e-9);
+}
+
 TEST(save_and_open_round_trip)
 {
     mn_model *m = train_tiny();
@@ -604,6 +633,7 @@ TEST_MAIN(TEST_ENTRY(script_table_is_sorted_and_disjoint) TEST_ENTRY(script_of_c
                   TEST_ENTRY(script_narrows_candidates) TEST_ENTRY(und_for_texts_without_letters)
                       TEST_ENTRY(und_threshold_applies)
                           TEST_ENTRY(und_threshold_is_tuned_on_validation)
+                          TEST_ENTRY(und_threshold_one_standard_error_rule)
                               TEST_ENTRY(save_and_open_round_trip)
                                   TEST_ENTRY(damaged_files_are_refused)
                                       TEST_ENTRY(warm_prediction_does_not_allocate)
