@@ -4,9 +4,10 @@
  * input line, as "label prob label prob ..." or, with --json, one JSON object per line.
  *
  * It is built to answer fast from a cold start and to stream: the model is mapped and nothing
- * else is prepared; lines are read with getline into one reused buffer; one mn_scratch and one
- * prediction array serve every line; output goes through a 64 KiB stdout buffer (line-buffered
- * on a terminal or with --flush). So after the first line, a line costs no allocation.
+ * else is prepared; lines are read with getline (through a 1 MiB input buffer) into one reused
+ * buffer; one mn_scratch and one prediction array serve every line; output goes through a
+ * 64 KiB stdout buffer (line-buffered on a terminal or with --flush), probabilities formatted
+ * without printf. So after the first line, a line costs no allocation.
  *
  * Input checks: a line must be valid UTF-8 (else "FILE:LINE: invalid UTF-8 at byte N" and exit
  * 1, or with --lenient each bad sequence becomes U+FFFD) and at most 1 MiB. Leading
@@ -87,16 +88,81 @@ static const char *skip_labels(const char *s, size_t *len)
     return p;
 }
 
+/* Writes x as printf("%.6g", (double)x) does, into out (at least 32 bytes); returns the length.
+ * Probabilities from 2^-14 to 1 (nearly every printed one) are formatted here with exact
+ * integer arithmetic, since printf's arbitrary-precision path cost as much as predicting a
+ * short text; anything else goes to snprintf. x = m * 2^-sh exactly, so the six significant
+ * digits are floor(m * 10^p / 2^sh), rounded half to even like glibc, with m * 10^p < 2^54. */
+static size_t fmt_prob(float x, char *out)
+{
+    static const uint64_t pow10[10] = {1,      10,      100,      1000,      10000,
+                                       100000, 1000000, 10000000, 100000000, 1000000000};
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    uint32_t exp = (bits >> 23) & 0xFF;
+    /* exponent 113 is [2^-14, 2^-13), which holds 10^-4; 1.0 is exponent 127, mantissa 0 */
+    if ((bits >> 31) || exp < 113 || exp > 127 || (exp == 127 && (bits & 0x7FFFFF))) {
+        int w = snprintf(out, 32, "%.6g", (double)x);
+        return w > 0 ? (size_t)w : 0;
+    }
+    uint64_t m = (bits & 0x7FFFFF) | 0x800000;
+    unsigned sh = 150 - exp; /* x = m / 2^sh, sh in 23..37 */
+    for (int e10 = 0; e10 >= -4; e10--) {
+        unsigned p = (unsigned)(5 - e10);
+        uint64_t num = m * pow10[p];
+        uint64_t q = num >> sh, r = num & ((1ull << sh) - 1), half = 1ull << (sh - 1);
+        if (q < 100000)
+            continue; /* x < 10^e10 */
+        if (r > half || (r == half && (q & 1)))
+            q++;
+        if (q == 1000000) { /* rounded up to the next power of ten */
+            q = 100000;
+            e10++;
+        }
+        /* fixed notation with 5 - e10 decimals, trailing zeros dropped */
+        char digits[6];
+        for (int k = 5; k >= 0; k--) {
+            digits[k] = (char)('0' + q % 10);
+            q /= 10;
+        }
+        int nd = 6;
+        while (nd > 1 && digits[nd - 1] == '0')
+            nd--;
+        size_t o = 0;
+        if (e10 == 0) {
+            out[o++] = digits[0];
+            if (nd > 1) {
+                out[o++] = '.';
+                memcpy(out + o, digits + 1, (size_t)nd - 1);
+                o += (size_t)nd - 1;
+            }
+        } else {
+            out[o++] = '0';
+            out[o++] = '.';
+            for (int z = -1; z > e10; z--)
+                out[o++] = '0';
+            memcpy(out + o, digits, (size_t)nd);
+            o += (size_t)nd;
+        }
+        out[o] = '\0';
+        return o;
+    }
+    int w = snprintf(out, 32, "%.6g", (double)x); /* 2^-14 <= x < 10^-4: exponent notation */
+    return w > 0 ? (size_t)w : 0;
+}
+
 static void print_plain(const mn_model *m, const predict_opts *o, const mn_prediction *pred,
                         size_t n)
 {
+    char num[40];
     for (size_t i = 0; i < n; i++) {
         if (i)
             putchar(' ');
         if (o->label_prefix)
             fputs(o->label_prefix, stdout);
         fputs(mn_model_label(m, pred[i].label), stdout);
-        printf(" %.6g", (double)pred[i].prob);
+        num[0] = ' ';
+        fwrite(num, 1, 1 + fmt_prob(pred[i].prob, num + 1), stdout);
     }
     putchar('\n');
 }
@@ -121,7 +187,7 @@ int cmd_predict(int argc, char **argv)
         return cmd_predict_tagger(argc, argv);
     if (cli_is_keywords_model(argc, argv))
         return cmd_predict_keywords(argc, argv);
-    static char outbuf[1 << 16];
+    static char outbuf[1 << 16], inbuf[1 << 20];
     predict_opts o = {.k = 1, .threshold = 0.0};
     char *pos[4];
     int npos = 0;
@@ -164,6 +230,9 @@ int cmd_predict(int argc, char **argv)
     }
     setvbuf(stdout, outbuf, (o.flush || isatty(STDOUT_FILENO)) ? _IOLBF : _IOFBF,
             sizeof outbuf);
+    /* Large reads: stdio's default buffer makes a read system call per 4 KiB of input. A
+     * read returns what a pipe or terminal has, so this does not delay streaming input. */
+    setvbuf(in, inbuf, _IOFBF, sizeof inbuf);
 
     unsigned long lineno = 0;
     ssize_t got;

@@ -12,6 +12,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
@@ -48,17 +51,19 @@ int mn__clf_index(mn_classifier *c)
 {
     mn_free(c->word_slots);
     mn_free(c->bucket_slots);
-    c->word_slots = c->bucket_slots = NULL;
+    c->word_slots = NULL;
+    c->bucket_slots = NULL;
     uint32_t n = pow2_at_least((uint64_t)c->p.nwords * 2);
     c->word_slots = mn_calloc(n, sizeof *c->word_slots);
     if (!c->word_slots)
         return MN_ENOMEM;
     c->word_mask = n - 1;
+    /* In vocabulary order, so that of two equal hashes the first word wins, as it always did. */
     for (uint32_t i = 0; i < c->p.nwords; i++) {
         uint32_t j = (uint32_t)c->vocab[i] & c->word_mask;
-        while (c->word_slots[j])
+        while (c->word_slots[j].row)
             j = (j + 1) & c->word_mask;
-        c->word_slots[j] = i + 1;
+        c->word_slots[j] = (mn_clf_word_slot){.hash = c->vocab[i], .row = i + 1};
     }
     if (c->p.pruned) {
         n = pow2_at_least((uint64_t)c->p.nbuckets * 2);
@@ -68,9 +73,10 @@ int mn__clf_index(mn_classifier *c)
         c->bucket_mask = n - 1;
         for (uint32_t i = 0; i < c->p.nbuckets; i++) {
             uint32_t j = (c->buckets[i] * 2654435761u) & c->bucket_mask;
-            while (c->bucket_slots[j])
+            while (c->bucket_slots[j].row)
                 j = (j + 1) & c->bucket_mask;
-            c->bucket_slots[j] = i + 1;
+            c->bucket_slots[j] =
+                (mn_clf_bucket_slot){.bucket = c->buckets[i], .row = 1 + c->p.nwords + i};
         }
     }
     return 0;
@@ -79,23 +85,29 @@ int mn__clf_index(mn_classifier *c)
 /* Row of a word hash, or 0 if the word is not in the vocabulary. */
 static inline uint32_t word_row(const mn_classifier *c, uint64_t h)
 {
-    for (uint32_t j = (uint32_t)h & c->word_mask; c->word_slots[j]; j = (j + 1) & c->word_mask)
-        if (c->vocab[c->word_slots[j] - 1] == h)
-            return c->word_slots[j];
-    return 0;
+    for (uint32_t j = (uint32_t)h & c->word_mask;; j = (j + 1) & c->word_mask) {
+        const mn_clf_word_slot *w = &c->word_slots[j];
+        if (!w->row || w->hash == h)
+            return w->row;
+    }
+}
+
+/* Slot of a bucket id in a pruned model's table. */
+static inline uint32_t bucket_slot(const mn_classifier *c, uint32_t b)
+{
+    return (b * 2654435761u) & c->bucket_mask;
 }
 
 /* Row of a bucket id, or 0 if a pruned model dropped it. */
 static inline uint32_t bucket_row(const mn_classifier *c, uint32_t b)
 {
-    uint32_t base = 1 + c->p.nwords;
     if (!c->p.pruned)
-        return base + b;
-    for (uint32_t j = (b * 2654435761u) & c->bucket_mask; c->bucket_slots[j];
-         j = (j + 1) & c->bucket_mask)
-        if (c->buckets[c->bucket_slots[j] - 1] == b)
-            return base + c->bucket_slots[j] - 1;
-    return 0;
+        return 1 + c->p.nwords + b;
+    for (uint32_t j = bucket_slot(c, b);; j = (j + 1) & c->bucket_mask) {
+        const mn_clf_bucket_slot *k = &c->bucket_slots[j];
+        if (!k->row || k->bucket == b)
+            return k->row;
+    }
 }
 
 /* ---- features ----------------------------------------------------------------------------- */
@@ -116,11 +128,10 @@ static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, s
     }
     for (size_t i = from; i < to; i++) {
         if (i + LOOKAHEAD < to)
-            MN_PREFETCH(
-                &c->bucket_slots[(rows[i + LOOKAHEAD] * 2654435761u) & c->bucket_mask]);
+            MN_PREFETCH(&c->bucket_slots[bucket_slot(c, rows[i + LOOKAHEAD])]);
         uint32_t r = bucket_row(c, rows[i]);
-        if (r)
-            rows[w++] = r;
+        rows[w] = r;
+        w += r != 0; /* kept or not is a coin toss: no branch */
     }
     return w;
 }
@@ -151,6 +162,107 @@ static int norm_token(unsigned flags, mn_scratch *s, const char *tok, size_t len
         cap = need + 16;
     }
     return MN_ENOMEM;
+}
+
+#define HI_BITS 0x8080808080808080ull
+#define ONES 0x0101010101010101ull
+
+/* The 0x80 bit of each byte of v that is an ASCII capital 'A'..'Z'; v must be all ASCII (no
+ * byte >= 0x80), so the additions carry into no other byte. */
+static inline uint64_t upper_bits(uint64_t v)
+{
+    return (v + ONES * (0x80 - 'A')) & ~(v + ONES * (0x80 - 'Z' - 1)) & HI_BITS;
+}
+
+/* Longest ASCII token folded on the stack; longer ones go through mn_normalize. */
+#define ASCII_FOLD_MAX 64
+
+/* The 8 bytes at p. */
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The token text[off .. off+len), 1 <= len <= 8, in the low bytes of a word, zeros above. One
+ * load of an 8-byte window of the text that holds the token (when the text has 8 bytes), so
+ * no byte outside the text is read. */
+static inline uint64_t load_token8(const unsigned char *text, size_t text_len, size_t off,
+                                   size_t len)
+{
+    uint64_t v = 0;
+    if (text_len >= 8) {
+        size_t w = off + 8 <= text_len ? off : text_len - 8;
+        v = load8(text + w) >> (8 * (off - w));
+    } else {
+        memcpy(&v, text + off, len);
+    }
+    return len < 8 ? v & ((1ull << (8 * len)) - 1) : v;
+}
+
+/* The hash of a normalised token, as mn_hash64 of norm_token's output, for the token
+ * text[off .. off+len). Most tokens are ASCII, which NFKC and mark stripping leave alone and
+ * case folding only lower-cases (mn_normalize's own ASCII path does the same), so they are
+ * checked and folded 8 bytes at a time here, and hashed in place when nothing needs folding:
+ * no call into the normaliser, no scratch. */
+static inline int token_hash(unsigned flags, mn_scratch *s, const char *text, size_t text_len,
+                             size_t off, size_t len, uint64_t *out)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    const unsigned char *p = t + off;
+    if (flags && len <= ASCII_FOLD_MAX) {
+        uint64_t any, upper, v;
+        if (len <= 8) {
+            v = load_token8(t, text_len, off, len);
+            any = v;
+            upper = upper_bits(v & ~HI_BITS);
+        } else {
+            /* 8-byte chunks, the last one overlapping the one before */
+            any = upper = 0;
+            for (size_t i = 0; i < len - 8; i += 8) {
+                v = load8(p + i);
+                any |= v;
+                upper |= upper_bits(v & ~HI_BITS);
+            }
+            v = load8(p + len - 8);
+            any |= v;
+            upper |= upper_bits(v & ~HI_BITS);
+        }
+        if (!(any & HI_BITS)) {
+            unsigned char buf[ASCII_FOLD_MAX];
+            if (!(flags & MN_NORM_CASEFOLD)) {
+                *out = mn_hash64(p, len);
+                return 0;
+            }
+            if (len <= 8) {
+                /* capitals or not is a coin toss (sentence starts): fold without a branch */
+                v |= upper_bits(v) >> 2; /* 'A' | 0x20 == 'a' */
+                memcpy(buf, &v, 8);
+            } else if (!upper) {
+                *out = mn_hash64(p, len);
+                return 0;
+            } else {
+                for (size_t i = 0; i < len - 8; i += 8) {
+                    v = load8(p + i);
+                    v |= upper_bits(v) >> 2;
+                    memcpy(buf + i, &v, 8);
+                }
+                v = load8(p + len - 8);
+                v |= upper_bits(v) >> 2;
+                memcpy(buf + len - 8, &v, 8);
+            }
+            *out = mn_hash64(buf, len);
+            return 0;
+        }
+    }
+    const char *w;
+    size_t wl;
+    int rc = norm_token(flags, s, (const char *)p, len, &w, &wl);
+    if (rc)
+        return rc;
+    *out = mn_hash64(w, wl);
+    return 0;
 }
 
 /* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
@@ -192,12 +304,10 @@ int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s
     size_t count = 0;
     mn_tokenizer_init(&t, text, len);
     while (next_token(token_flags, &t, &tok)) {
-        const char *w;
-        size_t wl;
-        int rc = norm_token(norm_flags, s, text + tok.off, tok.len, &w, &wl);
+        int rc = token_hash(norm_flags, s, text, len, tok.off, tok.len, &h[count]);
         if (rc)
             return rc;
-        h[count++] = mn_hash64(w, wl);
+        count++;
     }
     *hashes = h;
     *n = count;
@@ -227,18 +337,24 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
     mn_tokenizer_init(&t, text, len);
     /* First the ids: word hashes, and the bucket ids of character and word n-grams. The table
      * lookups come after, in batches, so the next lookups can be prefetched while one waits. */
+    int char_ngrams = p->maxn > 0 && buckets;
     while (next_token(p->token_flags, &t, &tok)) {
+        if (!char_ngrams) {
+            int rc = token_hash(p->norm_flags, s, text, len, tok.off, tok.len, &h[nh]);
+            if (rc)
+                return rc;
+            nh++;
+            continue;
+        }
         const char *w;
         size_t wl;
         int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
         if (rc)
             return rc;
         h[nh++] = mn_hash64(w, wl);
-        if (p->maxn > 0 && buckets) {
-            size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n,
-                                        cap - n);
-            n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
-        }
+        size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n,
+                                    cap - n);
+        n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {
         size_t got = mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, cap - n);
@@ -246,11 +362,11 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
     }
     n = map_buckets(c, rows, 1, n);
     for (size_t i = 0; i < nh; i++) {
-        if (i + LOOKAHEAD < nh)
+        if (i + LOOKAHEAD < nh) /* again, in case the text was long */
             MN_PREFETCH(&c->word_slots[(uint32_t)h[i + LOOKAHEAD] & c->word_mask]);
         uint32_t r = word_row(c, h[i]);
-        if (r)
-            rows[n++] = r;
+        rows[n] = r;
+        n += r != 0;
     }
     *rows_out = rows;
     *n_out = n;
@@ -332,15 +448,68 @@ static void hs_walk(const mn_classifier *c, const float *hidden, uint32_t node, 
     hs_walk(c, hidden, (uint32_t)c->tree.right[node - nl], p * f, probs);
 }
 
+#if defined(__SSE2__)
+/* Sum of the 8-bit rows rows[0..n) of m, each times its scale, for a dim of 4 * NV floats,
+ * with the sum held in NV registers. Per element this is the scalar loop of add_row: the same
+ * multiply and then add, in the same order of rows, so the sums are bit-identical; the 8-bit
+ * weights are sign-extended and converted exactly. */
+#define MN_QSUM(NV)                                                                                \
+    static void qsum_##NV(const mn_clf_matrix *m, const uint32_t *rows, size_t n, float *out)    \
+    {                                                                                              \
+        __m128 acc[NV];                                                                            \
+        for (int k = 0; k < NV; k++)                                                               \
+            acc[k] = _mm_setzero_ps();                                                             \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            if (i + LOOKAHEAD < n) {                                                               \
+                MN_PREFETCH(m->q + (size_t)rows[i + LOOKAHEAD] * (4 * NV));                        \
+                MN_PREFETCH(m->scale + rows[i + LOOKAHEAD]);                                       \
+            }                                                                                      \
+            const int8_t *row = m->q + (size_t)rows[i] * (4 * NV);                                 \
+            __m128 sc = _mm_set1_ps(m->scale[rows[i]]);                                            \
+            for (int k = 0; k < NV; k++) {                                                         \
+                int32_t w;                                                                         \
+                memcpy(&w, row + 4 * k, 4);                                                        \
+                __m128i b = _mm_cvtsi32_si128(w);                                                  \
+                b = _mm_unpacklo_epi8(b, b);                                                       \
+                b = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 24);                                  \
+                acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(sc, _mm_cvtepi32_ps(b)));                   \
+            }                                                                                      \
+        }                                                                                          \
+        for (int k = 0; k < NV; k++)                                                               \
+            _mm_storeu_ps(out + 4 * k, acc[k]);                                                    \
+    }
+MN_QSUM(1)
+MN_QSUM(2)
+MN_QSUM(3)
+MN_QSUM(4)
+MN_QSUM(5)
+MN_QSUM(6)
+MN_QSUM(7)
+MN_QSUM(8)
+#undef MN_QSUM
+
+typedef void (*qsum_fn)(const mn_clf_matrix *m, const uint32_t *rows, size_t n, float *out);
+static const qsum_fn qsums[9] = {NULL,    qsum_1, qsum_2, qsum_3, qsum_4,
+                                 qsum_5, qsum_6, qsum_7, qsum_8};
+#endif
+
 /* The text's vector: the mean of its rows. */
 static void hidden_of(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden)
 {
     uint32_t dim = c->p.dim;
-    memset(hidden, 0, dim * sizeof *hidden);
-    for (size_t i = 0; i < n; i++) {
-        if (i + LOOKAHEAD < n)
-            prefetch_row(&c->in, rows[i + LOOKAHEAD]);
-        add_row(&c->in, rows[i], hidden);
+#if defined(__SSE2__)
+    /* Quantised models of up to 32 dimensions (the shipped ones have 20) */
+    if (c->in.q && dim % 4 == 0 && dim <= 32) {
+        qsums[dim / 4](&c->in, rows, n, hidden);
+    } else
+#endif
+    {
+        memset(hidden, 0, dim * sizeof *hidden);
+        for (size_t i = 0; i < n; i++) {
+            if (i + LOOKAHEAD < n)
+                prefetch_row(&c->in, rows[i + LOOKAHEAD]);
+            add_row(&c->in, rows[i], hidden);
+        }
     }
     float inv = 1.0f / (float)n;
     for (uint32_t j = 0; j < dim; j++)

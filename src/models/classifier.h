@@ -55,6 +55,19 @@ typedef struct mn_clf_tree {
     uint32_t nlabels;
 } mn_clf_tree;
 
+/* Lookup tables built at load (open addressing, linear probing): the key is stored with its
+ * row so that a lookup reads one cache line; row 0 (the bias) marks an empty slot. */
+typedef struct mn_clf_word_slot {
+    uint64_t hash; /* word hash, as in 'VOCB' */
+    uint32_t row;  /* 1 + index into vocab, or 0 if empty */
+    uint32_t unused;
+} mn_clf_word_slot;
+
+typedef struct mn_clf_bucket_slot {
+    uint32_t bucket; /* bucket id, as in 'BKTS' */
+    uint32_t row;    /* 1 + nwords + index into buckets, or 0 if empty */
+} mn_clf_bucket_slot;
+
 typedef struct mn_classifier {
     mn_model base;
     mn_clf_params p;
@@ -62,9 +75,9 @@ typedef struct mn_classifier {
     mn_clf_tree tree;
     const uint64_t *vocab;   /* nwords word hashes; word i is row 1 + i */
     const uint32_t *buckets; /* pruned models: sorted kept bucket ids */
-    uint32_t *word_slots;    /* open addressing: index into vocab + 1, 0 = empty */
+    mn_clf_word_slot *word_slots;     /* word hash -> row, word_mask + 1 slots */
     uint32_t word_mask;
-    uint32_t *bucket_slots;  /* pruned models: index into buckets + 1 */
+    mn_clf_bucket_slot *bucket_slots; /* pruned models: bucket id -> row */
     uint32_t bucket_mask;
     mn_file *file;           /* mapping the weights live in, or NULL when owned */
     void *owned[8];          /* buffers owned by a trained/quantised model, freed on destroy */

@@ -31,6 +31,9 @@
 
 #include <string.h>
 #include <utf8proc.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Character classes. */
 enum {
@@ -568,10 +571,12 @@ void mn_tokenizer_init(mn_tokenizer *t, const char *text, size_t len)
     t->pos = 0;
 }
 
-int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
+/* The general path of mn_tokenizer_next: every rule, from s[i], the first byte after the
+ * ASCII separators. */
+static int next_general(mn_tokenizer *t, size_t i, mn_token *tok)
 {
     const unsigned char *s = (const unsigned char *)t->text;
-    size_t len = t->len, i = t->pos, n;
+    size_t len = t->len, n;
     int32_t cp;
     int cls;
     for (;;) {
@@ -678,6 +683,145 @@ int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
     e = scan_extend(s, len, e);
     tok->off = (uint32_t)start;
     tok->len = (uint32_t)(e - start);
+    tok->kind = (uint8_t)kind;
+    t->pos = e;
+    return 1;
+}
+
+/* The end of the run of ASCII letters and digits from s[e]. Words are short and of every
+ * length, so a byte loop mispredicts its exit about once a word; 16 bytes are classified at
+ * once where the text has them. */
+static inline size_t word_run(const unsigned char *s, size_t len, size_t e)
+{
+#if defined(__SSE2__)
+    while (len - e >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + e));
+        /* c - lo < n unsigned, as a signed compare after moving lo to -128; bytes >= 0x80
+         * land outside both ranges */
+        __m128i lc = _mm_add_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+                                  _mm_set1_epi8((char)(0x80 - 'a')));
+        __m128i dg = _mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '0')));
+        __m128i w = _mm_or_si128(_mm_cmplt_epi8(lc, _mm_set1_epi8((char)(-128 + 26))),
+                                 _mm_cmplt_epi8(dg, _mm_set1_epi8((char)(-128 + 10))));
+        unsigned m = (unsigned)_mm_movemask_epi8(w) ^ 0xFFFFu;
+        if (m)
+            return e + (size_t)__builtin_ctz(m);
+        e += 16;
+    }
+#endif
+    while (e < len && (aflags[s[e]] & F_WORD))
+        e++;
+    return e;
+}
+
+/* scan_word over ASCII alone: word characters, and joiners between two of them. Returns the
+ * end, or 0 when a joiner is followed by a non-ASCII byte (which may be a letter). */
+static inline size_t ascii_word(const unsigned char *s, size_t len, size_t e)
+{
+    for (;;) {
+        e = word_run(s, len, e);
+        if (e + 1 < len && (aflags[s[e]] & F_JOIN)) {
+            if (aflags[s[e + 1]] & F_WORD) {
+                e += 2;
+                continue;
+            }
+            if (s[e + 1] >= 0x80)
+                return 0;
+        }
+        return e;
+    }
+}
+
+/* True if the ASCII word or number from s[i] (all ASCII, at least one byte) ending at e may be
+ * an e-mail's local part: scan_email takes the run of local-part characters from i and needs
+ * an '@' right after it. */
+static inline int email_ahead(const unsigned char *s, size_t len, size_t e)
+{
+    if (e >= len || !(s[e] == '@' || (aflags[s[e]] & F_LOCAL)))
+        return 0;
+    while (e < len && (aflags[s[e]] & F_LOCAL))
+        e++;
+    return e < len && s[e] == '@';
+}
+
+/* Most tokens of real text are plain ASCII words, numbers and punctuation runs that end at an
+ * ASCII byte which cannot extend them. Those are cut here with table lookups, the same way
+ * the general path would cut them; anything else (non-ASCII nearby, digit groups, URLs,
+ * e-mails, handles, hashtags, signed numbers, keycaps) goes through next_general from the same
+ * position, so the tokens are exactly the same (tests/unit/text/tokenize.c checks the two
+ * paths against each other). */
+int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
+{
+    const unsigned char *s = (const unsigned char *)t->text;
+    size_t len = t->len, i = t->pos;
+    while (i < len && acls[s[i]] == C_SEP)
+        i++;
+    if (i >= len) {
+        t->pos = len;
+        return 0;
+    }
+    unsigned char c = s[i];
+    int cls = acls[c];
+    size_t e = i + 1;
+    int kind;
+    if (cls == C_LETTER) {
+        /* scan_letter_start: "www." may start a URL; then scan_word; then "scheme://" makes a
+         * URL, and an '@' after the local-part characters an e-mail; scan_extend goes on
+         * at a non-ASCII byte. */
+        e = ascii_word(s, len, e);
+        if (!e)
+            return next_general(t, i, tok);
+        if (e < len) {
+            unsigned char d = s[e];
+            if (d >= 0x80 || (d == ':' && len - e > 3 && s[e + 1] == '/' && s[e + 2] == '/') ||
+                (d == '.' && e - i == 3 && lower_eq(s + i, "www", 3)) || email_ahead(s, len, e))
+                return next_general(t, i, tok);
+        }
+        kind = MN_TOK_WORD;
+    } else if (cls == C_DIGIT) {
+        /* scan_number: digits, "." or "," digit groups (left to the general path, as are
+         * non-ASCII digits), an optional "%", else letters and joiners that make it a word;
+         * then the e-mail check and scan_extend as above. A keycap needs a non-ASCII byte. */
+        while (e < len && acls[s[e]] == C_DIGIT)
+            e++;
+        if (e + 1 < len && (s[e] == '.' || s[e] == ',') &&
+            (acls[s[e + 1]] == C_DIGIT || s[e + 1] >= 0x80))
+            return next_general(t, i, tok);
+        if (e < len && s[e] == '%') {
+            e++;
+            kind = MN_TOK_NUMBER;
+        } else {
+            size_t w = ascii_word(s, len, e);
+            if (!w)
+                return next_general(t, i, tok);
+            kind = w > e ? MN_TOK_WORD : MN_TOK_NUMBER;
+            e = w;
+        }
+        if (e < len && (s[e] >= 0x80 || email_ahead(s, len, e)))
+            return next_general(t, i, tok);
+    } else if (cls == C_PUNCT || cls == C_SYMBOL) {
+        /* The default case: '#' and '*' may start a keycap (a non-ASCII byte follows), '@' a
+         * handle and '#' a hashtag (a word character, '_' or a non-ASCII byte follows), '-'
+         * and '+' a signed number (a digit follows). Otherwise a run of the character, or of
+         * sentence terminators when it is one; a non-ASCII byte after the run may continue
+         * it (…) or extend it (a combining mark). */
+        if (e < len) {
+            unsigned char d = s[e];
+            if (d >= 0x80 || ((c == '#' || c == '@') && ((aflags[d] & F_WORD) || d == '_')) ||
+                ((c == '-' || c == '+') && acls[d] == C_DIGIT))
+                return next_general(t, i, tok);
+        }
+        int terms = c == '.' || c == '!' || c == '?';
+        while (e < len && (s[e] == c || (terms && (s[e] == '.' || s[e] == '!' || s[e] == '?'))))
+            e++;
+        if (e < len && s[e] >= 0x80)
+            return next_general(t, i, tok);
+        kind = cls == C_PUNCT ? MN_TOK_PUNCT : MN_TOK_SYMBOL;
+    } else {
+        return next_general(t, i, tok);
+    }
+    tok->off = (uint32_t)i;
+    tok->len = (uint32_t)(e - i);
     tok->kind = (uint8_t)kind;
     t->pos = e;
     return 1;

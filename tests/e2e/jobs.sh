@@ -113,8 +113,8 @@ en = ["Everyone has the right to freedom of thought, conscience and religion, nu
       "The film was wonderful and the actors were great, scene {}."]
 de = "Jeder hat das Recht auf Leben, Freiheit und Sicherheit der Person, Nummer {}."
 with open(sys.argv[1], "w") as f:
-    for i in range(20000):
-        f.write((de if i % 4 == 3 else en[i % 3]).format(i) + "\n")
+    for i in range(20000):  # four sentences each, so that the kill below finds work left
+        f.write(" ".join([(de if i % 4 == 3 else en[i % 3]).format(i)] * 4) + "\n")
 EOF
 # A node that only accepts jobs (--job-threads 0) takes them all first, so the kill below
 # finds work in progress whatever the speed of the machine.
@@ -132,8 +132,9 @@ check "an accept-only node runs nothing (20003 queued)" '[[ $n == 20003 ]]'
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 
-# Workers start; kill them once some, but not all, results are saved.
-start_server "$TMP/serve1.log" "$TMP/pipelines2.yaml" || exit 1
+# Workers start; kill them once some, but not all, results are saved. One job thread, so that
+# a fast machine does not finish all 20,000 between two looks.
+start_server "$TMP/serve1.log" "$TMP/pipelines2.yaml" --job-threads 1 || exit 1
 for _ in $(seq 1 1000); do
     done_n=$(summary | field done 2>/dev/null || echo 0)
     [[ $done_n -ge 2000 ]] && break

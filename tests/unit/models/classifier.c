@@ -2,7 +2,8 @@
  *
  * Tests for src/models/classifier.c, classifier_train.c and quantize.c: training converges on a
  * tiny fixed set for every loss, one thread is bit-for-bit deterministic, a saved model predicts
- * exactly as before, quantising keeps accuracy, and prediction allocates nothing once warm.
+ * exactly as before, quantising keeps accuracy, prediction allocates nothing once warm, and the
+ * ASCII fast path of token hashing agrees with the normaliser.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "micronlp/alloc.h"
 #include "micronlp/models.h"
 #include "test.h"
+
+/* The file itself, to compare token_hash's ASCII path with the normaliser. */
+#include "models/classifier.c"
 
 static char path_buf[4096];
 
@@ -504,6 +508,49 @@ TEST(early_stopping_on_validation)
     mn_dataset_free(v);
 }
 
+/* token_hash must give mn_hash64 of mn_normalize's output for every token: ASCII tokens of
+ * every length around the 8-byte chunks, with and without capitals, anywhere in texts short
+ * and long (the 8-byte window at the text's ends), and non-ASCII ones, under every flag set. */
+TEST(token_hash_matches_normalizer)
+{
+    static const char *pieces[] = {"a", "Z", "q", "M", "0", "_", "-", "'", "@", "~", "\x01",
+                                   "\x7F", "é", "É", "ﬁ", "ß", "İ", "\xCC\x81", "日", "Ａ"};
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    char text[160];
+    for (int iter = 0; iter < 200000; iter++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t len = 0, want = (size_t)(rng >> 33) % 90;
+        int ascii = (rng >> 20) % 4 != 0;
+        while (len < want) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            const char *x = pieces[(rng >> 35) % (ascii ? 12 : 20)];
+            size_t n = strlen(x);
+            if (len + n > sizeof text)
+                break;
+            memcpy(text + len, x, n);
+            len += n;
+        }
+        if (len == 0)
+            continue;
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        size_t off = (size_t)(rng >> 40) % len;
+        size_t tl = 1 + (size_t)(rng >> 20) % (len - off);
+        unsigned flags = (unsigned)(rng >> 8) % 9; /* 8: an unknown bit alone */
+        uint64_t got = 0, want_h = 0;
+        const char *w;
+        size_t wl;
+        ASSERT_EQ(token_hash(flags, s, text, len, off, tl, &got), 0);
+        ASSERT_EQ(norm_token(flags, s, text + off, tl, &w, &wl), 0);
+        want_h = mn_hash64(w, wl);
+        if (got != want_h)
+            MN_FAIL_AT("iter %d: flags %u token \"%.*s\" at %zu of %zu", iter, flags, (int)tl,
+                       text + off, off, len);
+    }
+    mn_scratch_free(s);
+}
+
 TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
@@ -512,4 +559,5 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                               TEST_ENTRY(threshold_and_k) TEST_ENTRY(bad_config_is_refused)
                                   TEST_ENTRY(training_survives_allocation_failures)
                                       TEST_ENTRY(autotune_returns_a_good_model)
-                                          TEST_ENTRY(early_stopping_on_validation))
+                                          TEST_ENTRY(early_stopping_on_validation)
+                                              TEST_ENTRY(token_hash_matches_normalizer))

@@ -3,9 +3,13 @@
  * Tests for src/text/ngram.c: word n-gram order and counts, explicit character n-gram lists
  * for ASCII and multi-byte words, a differential test against a literal transcription of
  * fastText's computeSubwords (which builds "<w>" and each n-gram as strings) on random words
- * including ill-formed bytes, cap truncation, degenerate arguments, and no allocation.
+ * including ill-formed bytes, cap truncation, degenerate arguments, the remainder by
+ * multiplication against the % operator, and no allocation.
  */
 #include "micronlp/text.h"
+
+/* The file itself, to reach fastmod_u64. */
+#include "text/ngram.c"
 
 #include "micronlp/alloc.h"
 #include "test.h"
@@ -183,6 +187,46 @@ TEST(char_ngrams_long_word)
     ASSERT_EQ(out[0], mn_hash64(joined, sizeof joined) % BIG);
 }
 
+static uint64_t rng = 0x243F6A8885A308D3ull;
+static uint64_t rnd64(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+TEST(fastmod_matches_remainder)
+{
+    const uint32_t ds[] = {1, 2, 3, 5, 7, 10, 255, 256, 1000003, 2000000, 0x7FFFFFFFu,
+                           0x80000000u, 0x80000001u, 0xFFFFFFFEu, 0xFFFFFFFFu};
+    for (size_t k = 0; k < sizeof ds / sizeof ds[0] + 2000; k++) {
+        uint32_t d = k < sizeof ds / sizeof ds[0] ? ds[k] : (uint32_t)(rnd64() >> (rnd64() % 32));
+        if (d == 0)
+            continue;
+        fastmod f = fastmod_init(d);
+        uint64_t edge[] = {0, 1, d - 1, d, (uint64_t)d + 1, UINT64_MAX, UINT64_MAX - 1,
+                           UINT64_MAX / d * d, UINT64_MAX / d * d - 1, (uint64_t)1 << 63};
+        for (size_t e = 0; e < sizeof edge / sizeof edge[0]; e++)
+            if (fastmod_u64(edge[e], &f) != edge[e] % d)
+                MN_FAIL_AT("%" PRIu64 " %% %u", edge[e], d);
+        for (int i = 0; i < 2000; i++) {
+            uint64_t x = rnd64() >> (rnd64() % 64);
+            if (fastmod_u64(x, &f) != x % d)
+                MN_FAIL_AT("%" PRIu64 " %% %u", x, d);
+        }
+    }
+    /* and through mn_word_ngrams with the bucket count of the shipped models */
+    uint64_t h[64];
+    uint32_t out[64 * 3];
+    for (int i = 0; i < 64; i++)
+        h[i] = rnd64();
+    size_t got = mn_word_ngrams(h, 64, 2, 2000000, out, 64 * 3);
+    ASSERT_EQ(got, 63);
+    for (int i = 0; i < 63; i++)
+        ASSERT_EQ(out[i], mn_hash_combine(h[i], h[i + 1]) % 2000000);
+}
+
 TEST(no_allocation)
 {
     uint64_t h[3] = {1, 2, 3};
@@ -203,4 +247,4 @@ TEST(no_allocation)
 TEST_MAIN(TEST_ENTRY(word_ngrams_order_and_count) TEST_ENTRY(word_ngrams_cap)
               TEST_ENTRY(char_ngrams_table) TEST_ENTRY(char_ngrams_match_fasttext_loop)
                   TEST_ENTRY(char_ngrams_cap_and_degenerate) TEST_ENTRY(char_ngrams_long_word)
-                      TEST_ENTRY(no_allocation))
+                      TEST_ENTRY(fastmod_matches_remainder) TEST_ENTRY(no_allocation))

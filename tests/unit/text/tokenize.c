@@ -5,10 +5,14 @@
  * hashtags, emoji sequences (ZWJ, skin tones, flags, keycaps, variation selectors), Han and
  * kana, Hangul, Thai and Devanagari, punctuation runs and ill-formed bytes; exact byte offsets
  * on multi-byte text; structural invariants on random input (order, no overlap, in bounds, no
- * white space inside a token, nothing but separators left out); the cap contract of
- * mn_tokenize; kind names; and no allocation.
+ * white space inside a token, nothing but separators left out); the ASCII fast paths against
+ * the general path, token for token; the cap contract of mn_tokenize; kind names; and no
+ * allocation.
  */
 #include "micronlp/text.h"
+
+/* The file itself, to compare mn_tokenizer_next's ASCII fast paths with next_general. */
+#include "text/tokenize.c"
 
 #include "micronlp/alloc.h"
 #include "test.h"
@@ -266,6 +270,63 @@ TEST(invariants_on_random_text)
     }
 }
 
+/* Tokens of the fast paths and of the general path alone, from the same text, must agree. */
+static int same_as_general(const char *s, size_t len, size_t *at)
+{
+    mn_tokenizer fast, slow;
+    mn_token a, b;
+    mn_tokenizer_init(&fast, s, len);
+    mn_tokenizer_init(&slow, s, len);
+    for (;;) {
+        int ga = mn_tokenizer_next(&fast, &a);
+        int gb = next_general(&slow, slow.pos, &b);
+        if (ga != gb || fast.pos != slow.pos)
+            break;
+        if (!ga)
+            return 1;
+        if (a.off != b.off || a.len != b.len || a.kind != b.kind)
+            break;
+    }
+    *at = fast.pos;
+    return 0;
+}
+
+TEST(fast_path_matches_general_path)
+{
+    /* ASCII-heavy pieces, each next to every kind of byte that can change a token's end. */
+    static const char *pieces[] = {
+        " ", " ", "\n", "a", "Zx", "word", "w", "ww", "www.", "0", "42", "3.", ",", ".", "..",
+        "!", "?", "-", "--", "'", "_", ":", "://", "http", "@", "#", "%", "+", "*", "=", "==",
+        "<", ">", "\"", "(", ")", "$", "/", "~", "`", "|", "^", "&", ";", "com", "x.org",
+        "é", "\xCC\x81", "日", "…", "\xE2\x80\x99", "\xE2\x80\x8D", "\xEF\xB8\x8F",
+        "\xE2\x83\xA3", "\xC2\xA0", "\xFF", "\xC3", "😀", "\x01", "\x7F", "\t",
+    };
+    for (int iter = 0; iter < 200000; iter++) {
+        char s[256];
+        size_t len = 0;
+        size_t np = rnd() % 48;
+        for (size_t p = 0; p < np; p++) {
+            const char *x = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(s + len, x, strlen(x));
+            len += strlen(x);
+        }
+        size_t at;
+        if (!same_as_general(s, len, &at))
+            MN_FAIL_AT("iter %d: paths differ at byte %zu of \"%.*s\"", iter, at, (int)len, s);
+    }
+    /* Every pair and triple of ASCII bytes, alone and between letters. */
+    for (int c1 = 1; c1 < 128; c1++) {
+        for (int c2 = 1; c2 < 128; c2++) {
+            for (int c3 = 0; c3 < 128; c3 += 3) {
+                char s[8] = {'a', (char)c1, (char)c2, (char)c3, 'b', 0};
+                size_t at;
+                if (!same_as_general(s, 5, &at) || !same_as_general(s + 1, 2, &at))
+                    MN_FAIL_AT("paths differ on %02x %02x %02x", c1, c2, c3);
+            }
+        }
+    }
+}
+
 TEST(no_allocation)
 {
     const char *s = "Don't see http://x.com/a. mail a.b@example.com @u #t 3.14 👨‍👩‍👧 日本語 \xFF";
@@ -287,4 +348,5 @@ TEST(no_allocation)
 
 TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(offsets_on_multibyte_text)
               TEST_ENTRY(tokenize_cap_and_iterator) TEST_ENTRY(kind_names)
-                  TEST_ENTRY(invariants_on_random_text) TEST_ENTRY(no_allocation))
+                  TEST_ENTRY(invariants_on_random_text)
+                      TEST_ENTRY(fast_path_matches_general_path) TEST_ENTRY(no_allocation))
