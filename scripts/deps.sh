@@ -6,7 +6,7 @@
 #   bench: test + the peers the benchmarks compare against
 set -euo pipefail
 what=${1:-build}
-pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev)
+pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev libmicrohttpd-dev libjansson-dev libcjson-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev)
 case $what in
 build) ;;
 test) pkgs+=(fasttext python3) ;;

@@ -9,7 +9,7 @@
  *   handlers.c  routing and the APIs (native, Hugging Face, Open Inference Protocol v2, admin,
  *               health), the one code -> HTTP status table, the request log line. Handlers
  *               take a parsed request and fill a response, so tests call them without sockets.
- *   json.c      the JSON reader (a thin wrapper over jansson, the only file that includes it)
+ *   json.c      the JSON reader (a thin wrapper over cJSON, the only file that includes it)
  *               and the JSON writer into a reusable per-worker buffer.
  *   repo.c      the model repository: scanning, versions, loading, hot swap, per-model worker
  *               slots and queue, the poller thread.

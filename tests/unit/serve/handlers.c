@@ -448,7 +448,7 @@ TEST(bad_requests)
 TEST(steady_state_allocates_nothing)
 {
     /* Once the worker's buffers, scratch and JSON arena have grown, answering makes no
-     * allocation through mn_malloc (jansson included): every allocation from now on fails. */
+     * allocation through mn_malloc (cJSON included): every allocation from now on fails. */
     const char *reqs[][2] = {
         {"/v1/models/topic:predict", "{\"texts\":[\"goal team score\",\"bread\"],\"k\":2}"},
         {"/hf/models/topic", "{\"inputs\":\"goal team score\"}"},
