@@ -81,7 +81,8 @@ static const opt_spec serve_specs[] = {
     {"log-rate", NULL, OPT_U32, 0, 1000000, NULL, F(log_rate), "N",
      "request log lines per second without --log-requests", 0},
     {"pipelines", NULL, OPT_STRING, 1, 0, NULL, F(pipelines), "FILE",
-     "pipeline file for /v1/analyze and jobs (default: REPO/pipelines.yaml if present)", 0},
+     "pipeline file for /v1/analyze and jobs (default: REPO/pipelines.yaml if present, "
+     "unless --models serves only some models)", 0},
     {"store", NULL, OPT_STRING, 1, 0, NULL, F(store), "PATH",
      "job store (SQLite file) for /v1/jobs; default micronlp.db when there are pipelines", 0},
     {"no-store", NULL, OPT_BOOL, 1, 0, NULL, F(no_store), NULL, "no job store: no /v1/jobs", 0},
@@ -254,8 +255,10 @@ int cmd_serve(int argc, char **argv)
     char pipes_buf[4300];
     cfg.pipelines_path = o.pipelines;
     if (!o.pipelines) {
+        /* The repository's pipelines name its models; with only some of them served (--models)
+         * they would not load, so they are left out unless --pipelines asks for a file. */
         snprintf(pipes_buf, sizeof pipes_buf, "%s/pipelines.yaml", repo);
-        cfg.pipelines_path = access(pipes_buf, R_OK) == 0 ? pipes_buf : "";
+        cfg.pipelines_path = !o.models && access(pipes_buf, R_OK) == 0 ? pipes_buf : "";
     } else if (cli_check_input("--pipelines", o.pipelines, 0) != 0) {
         mn_free(names_copy);
         mn_free(token);

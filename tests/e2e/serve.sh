@@ -436,9 +436,11 @@ PID=
 grep -q "event=stop drained=yes" "$TMP/log" && ok "drain logged" || bad "drain not logged"
 
 # ---- no --repo: the shipped models/ directory; --models filter; token from the env --------
+# A pipeline file in the repository names models --models leaves out: it is not used.
 mkdir -p "$TMP/cwd/models"
 cp "$TMP/repo/topic/1/model.mnlp" "$TMP/cwd/models/one.mnlp"
 cp "$TMP/repo/topic/1/model.mnlp" "$TMP/cwd/models/two.mnlp"
+printf 'version: 1\npipelines:\n  p:\n    steps:\n      - model: two\n' >"$TMP/cwd/models/pipelines.yaml"
 PORT=$(free_port)
 U=http://127.0.0.1:$PORT
 pushd "$TMP/cwd" >/dev/null
@@ -446,6 +448,8 @@ MICRONLP_ADMIN_TOKEN=envtok start_server "$TMP/log2" --models one --poll-seconds
 popd >/dev/null
 expect "default repository models/, --models filter" 200 GET /v1/models "" \
     '[m["name"] for m in j["models"]] == ["one"] and j["models"][0]["version"] == "1"'
+expect "--models: the repository's pipelines are left out" 404 POST /v1/analyze '{"text":"a"}' \
+    '"no pipelines" in j["error"]'
 AUTH="Bearer envtok" expect "admin token from MICRONLP_ADMIN_TOKEN" 200 POST /v1/admin/models/two/load '' 'j["state"] == "ready"'
 kill -INT "$PID"
 rc=0
