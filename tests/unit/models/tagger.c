@@ -12,21 +12,9 @@
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
+#include "tagger_corpus.h"
 #include "test.h"
 
-static mn_tagged_corpus *load(const char *name)
-{
-    char path[512];
-    const char *dir = getenv("MN_TEST_DATA");
-    snprintf(path, sizeof path, "%s/tagger/%s", dir ? dir : "tests/data", name);
-    mn_tagged_corpus *c = NULL;
-    mn_err err;
-    if (mn_tagged_corpus_load(path, MN_TAG_FORMAT_AUTO, 0, &c, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return NULL;
-    }
-    return c;
-}
 
 static mn_model *train(const mn_tagged_corpus *c, uint64_t seed, int epoch)
 {

@@ -7,21 +7,9 @@
  */
 #include "models/tagger_train.c"
 
+#include "tagger_corpus.h"
 #include "test.h"
 
-static mn_tagged_corpus *load(const char *name)
-{
-    char path[512];
-    const char *dir = getenv("MN_TEST_DATA");
-    snprintf(path, sizeof path, "%s/tagger/%s", dir ? dir : "tests/data", name);
-    mn_tagged_corpus *c = NULL;
-    mn_err err;
-    if (mn_tagged_corpus_load(path, MN_TAG_FORMAT_AUTO, 0, &c, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return NULL;
-    }
-    return c;
-}
 
 /* Trains with the given switches: 3 epochs, the validation file picking one. */
 static mn_tagger *train_with(const mn_tagged_corpus *tr, const mn_tagged_corpus *va,

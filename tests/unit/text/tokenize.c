@@ -221,6 +221,20 @@ static uint32_t rnd(void)
     return (uint32_t)(rng >> 11);
 }
 
+/* A random string of up to maxp pieces drawn from pieces[0..n) into s (256 bytes); its length. */
+static size_t random_text(const char *const *pieces, size_t n, size_t maxp, char *s)
+{
+    size_t len = 0, np = rnd() % maxp;
+    for (size_t p = 0; p < np; p++) {
+        const char *x = pieces[rnd() % n];
+        if (len + strlen(x) > 255)
+            break;
+        memcpy(s + len, x, strlen(x));
+        len += strlen(x);
+    }
+    return len;
+}
+
 TEST(invariants_on_random_text)
 {
     static const char *pieces[] = {
@@ -231,13 +245,7 @@ TEST(invariants_on_random_text)
     };
     for (int iter = 0; iter < 100000; iter++) {
         char s[256];
-        size_t len = 0;
-        size_t np = rnd() % 40;
-        for (size_t p = 0; p < np; p++) {
-            const char *x = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
-            memcpy(s + len, x, strlen(x));
-            len += strlen(x);
-        }
+        size_t len = random_text(pieces, sizeof pieces / sizeof pieces[0], 40, s);
         mn_tokenizer it;
         mn_token t;
         mn_tokenizer_init(&it, s, len);
@@ -303,13 +311,7 @@ TEST(fast_path_matches_general_path)
     };
     for (int iter = 0; iter < 200000; iter++) {
         char s[256];
-        size_t len = 0;
-        size_t np = rnd() % 48;
-        for (size_t p = 0; p < np; p++) {
-            const char *x = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
-            memcpy(s + len, x, strlen(x));
-            len += strlen(x);
-        }
+        size_t len = random_text(pieces, sizeof pieces / sizeof pieces[0], 48, s);
         size_t at;
         if (!same_as_general(s, len, &at))
             MN_FAIL_AT("iter %d: paths differ at byte %zu of \"%.*s\"", iter, at, (int)len, s);
