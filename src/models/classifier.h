@@ -113,4 +113,13 @@ mn_classifier *mn__clf_new(void);
 void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden,
                    float *probs);
 
+/* An input row and how much it matters, for choosing the rows a smaller model keeps (quantize's
+ * norm, training's keep_rows); mn__row_score_desc orders by score, best first, then by row, so
+ * the choice is deterministic. */
+typedef struct mn__row_score {
+    float score;
+    uint32_t row;
+} mn__row_score;
+int mn__row_score_desc(const void *a, const void *b);
+
 #endif

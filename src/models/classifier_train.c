@@ -615,18 +615,6 @@ static int make_row_lr(trainer *t, const uint32_t *df, size_t nrows, double powe
     return 0;
 }
 
-typedef struct row_score {
-    float score;
-    uint32_t row;
-} row_score;
-
-static int by_score_desc(const void *a, const void *b)
-{
-    const row_score *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
-}
 
 /* Keeps row 0 and the keep rows of largest df * |O_c row| (O_c: the output matrix minus its
  * mean row, since softmax ignores what all scores share) and zeroes the others. */
@@ -635,7 +623,7 @@ static int keep_top_rows(trainer *t, const uint32_t *df, size_t nrows, size_t ke
     uint32_t dim = t->c->p.dim, no = t->c->p.nout;
     float *oc = mn_malloc((size_t)(no ? no : 1) * dim * sizeof *oc);
     float *mean = mn_calloc(dim, sizeof *mean);
-    row_score *sc = mn_malloc(nrows * sizeof *sc);
+    mn__row_score *sc = mn_malloc(nrows * sizeof *sc);
     uint8_t *kept = mn_calloc(nrows, 1);
     int rc = MN_ENOMEM;
     if (!oc || !mean || !sc || !kept)
@@ -655,9 +643,9 @@ static int keep_top_rows(trainer *t, const uint32_t *df, size_t nrows, size_t ke
             double d = dot(oc + (size_t)i * dim, t->in + r * dim, dim);
             s2 += d * d;
         }
-        sc[r - 1] = (row_score){(float)(sqrt(s2) * df[r]), (uint32_t)r};
+        sc[r - 1] = (mn__row_score){(float)(sqrt(s2) * df[r]), (uint32_t)r};
     }
-    qsort(sc, nrows - 1, sizeof *sc, by_score_desc);
+    qsort(sc, nrows - 1, sizeof *sc, mn__row_score_desc);
     kept[0] = 1;
     for (size_t i = 0; i < keep; i++)
         kept[sc[i].row] = 1;

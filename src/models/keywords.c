@@ -205,20 +205,6 @@ typedef struct nbuf {
 
 static int nbuf_norm(nbuf *b, const char *w, size_t len, const char **out, size_t *out_len)
 {
-    /* Most words are short and ASCII: there NFKC changes nothing and case folding is
-     * lower-casing, without mn_normalize's per-call set-up. */
-    if (len <= 32 && len <= b->cap) {
-        size_t i = 0;
-        for (; i < len && (unsigned char)w[i] < 0x80; i++) {
-            unsigned char c = (unsigned char)w[i];
-            b->p[i] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
-        }
-        if (i == len) {
-            *out = b->p;
-            *out_len = len;
-            return 0;
-        }
-    }
     size_t need = 0;
     int rc = mn_normalize(w, len, MN_NORM_NFKC | MN_NORM_CASEFOLD, b->p, b->cap, &need);
     if (rc == MN_ETOOBIG) {

@@ -47,16 +47,11 @@ static void quantize_row(const float *x, uint32_t dim, int8_t *q, float *scale)
     }
 }
 
-typedef struct scored {
-    float norm;
-    uint32_t row;
-} scored;
-
-static int by_norm_desc(const void *a, const void *b)
+int mn__row_score_desc(const void *a, const void *b)
 {
-    const scored *x = a, *y = b;
-    if (x->norm != y->norm)
-        return x->norm > y->norm ? -1 : 1;
+    const mn__row_score *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
@@ -80,7 +75,7 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
     const mn_clf_params *p = &src->p;
     uint32_t dim = p->dim, nrows = src->in.rows;
     mn_classifier *c = mn__clf_new();
-    scored *sc = NULL;
+    mn__row_score *sc = NULL;
     float *tmp = mn_malloc(dim * sizeof *tmp);
     int rc = MN_ENOMEM;
     if (!c || !tmp)
@@ -95,9 +90,9 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
     if (!sc)
         goto fail;
     for (uint32_t r = 1; r < nrows; r++)
-        sc[r - 1] = (scored){row_norm(&src->in, r, tmp), r};
+        sc[r - 1] = (mn__row_score){row_norm(&src->in, r, tmp), r};
     if (keep < cand)
-        qsort(sc, cand, sizeof *sc, by_norm_desc);
+        qsort(sc, cand, sizeof *sc, mn__row_score_desc);
     /* Kept rows back in their original order: words first, then buckets by id. */
     uint32_t *kept = mn_malloc((keep ? keep : 1) * sizeof *kept);
     c->owned[7] = kept; /* scratch until the end; freed with the model if we fail */

@@ -556,29 +556,32 @@ static void snapshot_deinit(snapshot *sn)
 /* Copies the averaged weights of the rows holding entries, in bucket order, into sn: the
  * rows are scattered over the pool, so this is the one pass that reads memory out of order
  * (fetching a few rows ahead); build_model then reads sn in order. */
+/* Makes *block hold at least need items of item_bytes, with room to grow by half (rows and
+ * entries are only added from epoch to epoch); the old contents are not kept. */
+static int reserve_block(void **block, size_t *cap, size_t need, size_t item_bytes)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = need + need / 2;
+    big_free(*block);
+    *cap = 0;
+    if (!(*block = big_alloc(c, item_bytes, 0)))
+        return MN_ENOMEM;
+    *cap = c;
+    return 0;
+}
+
 static int gather(const trainer *tr, snapshot *sn)
 {
-    /* Room to grow by half: rows are only added from epoch to epoch. */
-    if (tr->nrows > sn->rows_cap) {
-        size_t cap = tr->nrows + tr->nrows / 2;
-        big_free(sn->rows_block);
-        sn->rows_cap = 0;
-        if (!(sn->rows_block = big_alloc(cap, sizeof(uint32_t) + sizeof(uint16_t), 0)))
-            return MN_ENOMEM;
-        sn->rows_cap = cap;
-        sn->bucket = sn->rows_block;
-        sn->len = (uint16_t *)(void *)(sn->bucket + cap);
-    }
-    if (tr->nentries > sn->entries_cap) {
-        size_t cap = tr->nentries + tr->nentries / 2;
-        big_free(sn->entries_block);
-        sn->entries_cap = 0;
-        if (!(sn->entries_block = big_alloc(cap, sizeof(float) + sizeof(uint16_t), 0)))
-            return MN_ENOMEM;
-        sn->entries_cap = cap;
-        sn->avg = sn->entries_block;
-        sn->tag = (uint16_t *)(void *)(sn->avg + cap);
-    }
+    if (reserve_block(&sn->rows_block, &sn->rows_cap, tr->nrows,
+                      sizeof(uint32_t) + sizeof(uint16_t)) ||
+        reserve_block(&sn->entries_block, &sn->entries_cap, tr->nentries,
+                      sizeof(float) + sizeof(uint16_t)))
+        return MN_ENOMEM;
+    sn->bucket = sn->rows_block;
+    sn->len = (uint16_t *)(void *)(sn->bucket + sn->rows_cap);
+    sn->avg = sn->entries_block;
+    sn->tag = (uint16_t *)(void *)(sn->avg + sn->entries_cap);
     size_t k = 0;
     for (size_t w = 0; w <= tr->mask >> 6; w++)
         for (uint64_t bits = tr->touched[w]; bits; bits &= bits - 1)

@@ -102,9 +102,11 @@ static void arena_begin(mn__arena *a)
     a->want = a->used;
 }
 
+static const char TOO_DEEP[] = "nesting too deep";
+
 /* What JSON forbids and cJSON would take or mishandle, outside the parser: nesting deeper than
- * limit (arrays/objects outside strings), a control character inside a string, and \u0000.
- * Returns NULL if none, else the reason, with *at the byte offset. */
+ * limit (arrays/objects outside strings: TOO_DEEP), a control character inside a string, and
+ * \u0000. Returns NULL if none, else the reason, with *at the byte offset. */
 static const char *prescan(const char *s, size_t len, int limit, size_t *at)
 {
     int depth = 0, in_str = 0;
@@ -130,7 +132,7 @@ static const char *prescan(const char *s, size_t len, int limit, size_t *at)
         else if (c == '[' || c == '{') {
             if (++depth > limit) {
                 *at = i;
-                return "nesting too deep";
+                return TOO_DEEP;
             }
         } else if (c == ']' || c == '}')
             depth--;
@@ -234,7 +236,7 @@ int mn__json_parse(mn__arena *a, const char *s, size_t len, int max_depth, mn__j
     int line, col;
     size_t at = 0;
     const char *why = prescan(s, len, max_depth, &at);
-    if (why && strcmp(why, "nesting too deep") == 0)
+    if (why == TOO_DEEP)
         return mn_err_set(err, MN_EFORMAT, "malformed JSON: nesting deeper than %d", max_depth);
     if (why) {
         line_col(s, at, &line, &col);

@@ -138,6 +138,18 @@ int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t ca
     const unsigned char *p = (const unsigned char *)s;
     flags &= ALL_FLAGS;
     int fold = (flags & MN_NORM_CASEFOLD) != 0;
+    /* Most inputs are short ASCII words: there NFKC and mark stripping change nothing and case
+     * folding is lower-casing, so one pass does it without the set-up below. Output written
+     * before a non-ASCII byte shows up is simply written again by the general path. */
+    if (out && len <= cap) {
+        size_t i = 0;
+        for (; i < len && p[i] < 0x80; i++)
+            out[i] = (char)(fold && (unsigned)(p[i] - 'A') < 26u ? p[i] | 0x20 : p[i]);
+        if (i == len) {
+            *out_len = len;
+            return 0;
+        }
+    }
     int strip = (flags & MN_NORM_STRIP_MARKS) != 0;
     /* Composition is needed whenever decomposition happens: for NFKC, and for mark stripping
      * (which has to see "é" as "e" + U+0301). Case folding alone maps code points one by one. */
