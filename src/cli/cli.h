@@ -3,8 +3,9 @@
  * What every file of the `micronlp` command shares: the list of subcommands (one X-macro line
  * each, which gives both the cmd_<name>() prototypes below and the command table in main.c),
  * the exit codes, and small helpers for printing errors, checking paths and writing JSON.
- * Adding a subcommand is one line in MN_CLI_COMMANDS plus one file src/cli/cmd_<name>.c that
- * defines `int cmd_<name>(int argc, char **argv)`; argv[0] is the subcommand's name.
+ * Adding a subcommand is one line in MN_CLI_COMMANDS plus one file src/cli/cmd_<name>.c (or
+ * src/cli/net/cmd_<name>.c) that defines `int cmd_<name>(int argc, char **argv)`; argv[0] is the
+ * subcommand's name.
  *
  * The library never prints; everything the user sees comes from here. Errors go to stderr as
  * "micronlp: error: <message>", results to stdout.
@@ -21,19 +22,25 @@
 #define MN_VERSION "0.1.0"
 #endif
 
-/* X(name, one-line summary), in the order `micronlp --help` lists them. */
+/* X(name, where, one-line summary), in the order `micronlp --help` lists them. `where` is
+ * LOCAL for commands that only read and write files, NET for those that talk HTTP (a server, or a
+ * client of one): they live in src/cli/net/ and are built only into `micronlp-net`, the half of
+ * the command that links libmicrohttpd and libcurl. Loading those libraries (and the TLS stacks
+ * they pull in) costs ~16 ms at every start, more than `predict` needs for a small file, so
+ * `micronlp` leaves them out and hands a NET command over to `micronlp-net` with execv (same
+ * process id, same arguments). */
 #define MN_CLI_COMMANDS(X)                                                                         \
-    X(train, "train a model: classifier (default), tagger, langid or keywords")                                       \
-    X(eval, "measure a model on a labelled file (accuracy, P@k, R@k, F1, confusion)")             \
-    X(predict, "label each line of a file or of standard input")                                  \
-    X(info, "describe a model file: type, version, size, labels, metadata")                        \
-    X(quantize, "shrink a classifier to 8-bit weights (optionally pruned)")                      \
-    X(serve, "serve models over HTTP (native, Hugging Face, Open Inference v2), hot swap")       \
-    X(route, "run a pipeline on texts: only the models each text needs; --explain says why")     \
-    X(submit, "send the texts of a file to a running server as jobs (results saved there)")     \
-    X(jobs, "list, show and export jobs and their results from a running server")
+    X(train, LOCAL, "train a model: classifier (default), tagger, langid or keywords")             \
+    X(eval, LOCAL, "measure a model on a labelled file (accuracy, P@k, R@k, F1, confusion)")      \
+    X(predict, LOCAL, "label each line of a file or of standard input")                           \
+    X(info, LOCAL, "describe a model file: type, version, size, labels, metadata")                 \
+    X(quantize, LOCAL, "shrink a classifier to 8-bit weights (optionally pruned)")                \
+    X(serve, NET, "serve models over HTTP (native, Hugging Face, Open Inference v2), hot swap")  \
+    X(route, LOCAL, "run a pipeline on texts: only the models each text needs; --explain says why") \
+    X(submit, NET, "send the texts of a file to a running server as jobs (results saved there)") \
+    X(jobs, NET, "list, show and export jobs and their results from a running server")
 
-#define MN__CLI_DECL(name, summary) int cmd_##name(int argc, char **argv);
+#define MN__CLI_DECL(name, where, summary) int cmd_##name(int argc, char **argv);
 MN_CLI_COMMANDS(MN__CLI_DECL)
 #undef MN__CLI_DECL
 

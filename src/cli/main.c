@@ -2,7 +2,9 @@
  *
  * Entry point of the `micronlp` command: the table of subcommands (built from
  * MN_CLI_COMMANDS in cli.h, one line per command), top-level help and version, the dispatch
- * to cmd_<name>(), and "did you mean" for a mistyped command. Also home of the small helpers
+ * to cmd_<name>(), and "did you mean" for a mistyped command. Built twice: as `micronlp`, whose
+ * table has no function for the NET commands (it hands them over to `micronlp-net`, see cli.h),
+ * and with MN_CLI_NET defined as `micronlp-net`, which runs every command itself. Also home of the small helpers
  * every subcommand shares (error printing, path checks, JSON strings), declared in cli.h.
  */
 #include "cli/cli.h"
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <unistd.h>
 
 typedef struct command {
     const char *name;
@@ -20,8 +24,14 @@ typedef struct command {
     const char *summary;
 } command;
 
+#define MN__CLI_FN_LOCAL(name) cmd_##name
+#ifdef MN_CLI_NET
+#define MN__CLI_FN_NET(name) cmd_##name
+#else
+#define MN__CLI_FN_NET(name) NULL /* runs in micronlp-net: hand_over() */
+#endif
 static const command commands[] = {
-#define MN__CLI_ROW(name, summary) {#name, cmd_##name, summary},
+#define MN__CLI_ROW(name, where, summary) {#name, MN__CLI_FN_##where(name), summary},
     MN_CLI_COMMANDS(MN__CLI_ROW)
 #undef MN__CLI_ROW
 };
@@ -57,6 +67,41 @@ static const command *lookup(const char *name)
         if (strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;
+}
+
+/* Replaces this process with micronlp-net, given the whole argument vector (argv[1] is the
+ * command). It is looked for next to this program (the build tree, or both in one bin
+ * directory), then in ../libexec/micronlp (where `cmake --install` puts it). Returns only on
+ * failure. */
+static int hand_over(char **argv)
+{
+    char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n <= 0) {
+        cli_error("'%s' runs in micronlp-net, but this program cannot find its own path "
+                  "(/proc/self/exe): %s",
+                  argv[1], strerror(errno));
+        return MN_EXIT_FAIL;
+    }
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    static const char *const places[] = {"%s/micronlp-net", "%s/../libexec/micronlp/micronlp-net"};
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+        snprintf(path, sizeof path, places[i], dir);
+        execv(path, argv);
+        if (errno != ENOENT) {
+            cli_error("'%s' runs in %s, which cannot be started: %s", argv[1], path,
+                      strerror(errno));
+            return MN_EXIT_FAIL;
+        }
+    }
+    cli_error("'%s' runs in micronlp-net, which is neither in %s nor in %s/../libexec/micronlp: "
+              "build or install micronlp again",
+              argv[1], dir, dir);
+    return MN_EXIT_FAIL;
 }
 
 static int unknown_command(const char *name)
@@ -103,8 +148,8 @@ int main(int argc, char **argv)
         if (!c)
             return unknown_command(argv[2]);
         char help[] = "--help";
-        char *args[] = {argv[2], help, NULL};
-        return c->fn(2, args);
+        char *args[] = {argv[0], argv[2], help, NULL};
+        return c->fn ? c->fn(2, args + 1) : hand_over(args);
     }
     if (a[0] == '-') {
         cli_error("unknown option '%s' (options go after the command)", a);
@@ -114,7 +159,7 @@ int main(int argc, char **argv)
     const command *c = lookup(a);
     if (!c)
         return unknown_command(a);
-    return c->fn(argc - 1, argv + 1);
+    return c->fn ? c->fn(argc - 1, argv + 1) : hand_over(argv);
 }
 
 /* ---- helpers shared by the subcommands (declared in cli.h) ------------------------------ */
@@ -177,6 +222,38 @@ int cli_fail(const mn_err *err, int rc, const char *path)
         cli_error("%s", mn_strerror(rc));
     }
     return MN_EXIT_FAIL;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_default_repo(char *buf, size_t cap)
+{
+    if (is_dir("models"))
+        return "models";
+    if (!buf || cap == 0)
+        return NULL;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    /* the build tree or a bin/ directory; ../../ is from libexec/micronlp/ (micronlp-net) */
+    static const char *const rel[] = {"models", "../models", "../share/micronlp/models",
+                                      "../../share/micronlp/models"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(buf, cap, "%s/%s", exe, rel[i]);
+        if (is_dir(buf))
+            return buf;
+    }
+    return NULL;
 }
 
 int cli_check_input(const char *what, const char *path, int allow_stdin)

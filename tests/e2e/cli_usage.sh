@@ -138,5 +138,26 @@ expect "fastText-style training runs" 0 "" \
     -wordNgrams 2 -minn 0 -maxn 0 -bucket 1000 -loss softmax -thread 1 -seed 1 -verbose 0
 if [[ -s $TMP/ft.mnlp ]]; then ok "fastText-style training wrote the model"; else bad "fastText-style training wrote the model"; fi
 
+# ---- the two halves of the command --------------------------------------------------------
+# `micronlp` links no network library (its start-up is most of a small predict's time); the
+# HTTP commands run in micronlp-net, found next to it, with the same arguments and exit code.
+if ldd "$BIN" | grep -qE 'libcurl|libmicrohttpd|libgnutls'; then
+    fail=$((fail + 1)); echo "FAIL  micronlp links no network library: $(ldd "$BIN" | grep -oE 'lib(curl|microhttpd|gnutls)[^ ]*' | tr '\n' ' ')"
+else
+    ok "micronlp links no network library"
+fi
+expect "serve --help runs in micronlp-net" 0 "" "$BIN" serve --help
+out_has "serve --help is serve's help" "Usage: micronlp serve" "--listen"
+expect "help jobs runs in micronlp-net" 0 "" "$BIN" help jobs
+out_has "help jobs is jobs' help" "Usage: micronlp jobs"
+expect "a bad serve option is serve's usage error" 2 "--bogus" "$BIN" serve --bogus
+expect "submit without a file is submit's usage error" 2 "" "$BIN" submit
+# Alone, without its other half: a clear error, not a crash or a silent nothing.
+mkdir -p "$TMP/alone"
+cp "$BIN" "$TMP/alone/micronlp"
+expect "serve without micronlp-net names it" 1 "'serve' runs in micronlp-net, which is neither in $TMP/alone" \
+    "$TMP/alone/micronlp" serve
+expect "predict without micronlp-net still works" 0 "" "$TMP/alone/micronlp" --version
+
 echo "$pass passed, $fail failed"
 ((fail == 0))

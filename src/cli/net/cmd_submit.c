@@ -22,7 +22,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "cli/client.h"
+#include "cli/net/client.h"
 #include "cli/options.h"
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"

@@ -2,7 +2,7 @@
  *
  * HTTP client for submit and jobs (client.h), over libcurl's easy interface.
  */
-#include "cli/client.h"
+#include "cli/net/client.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>

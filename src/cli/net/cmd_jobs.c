@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/client.h"
+#include "cli/net/client.h"
 #include "cli/options.h"
 #include "micronlp/alloc.h"
 

@@ -114,31 +114,6 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The shipped models/: in the current directory, else beside or above this binary's dir. */
-const char *cli_default_repo(char *buf, size_t cap)
-{
-    if (is_dir("models"))
-        return "models";
-    if (!buf || cap == 0)
-        return NULL;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    static const char *const rel[] = {"models", "../models", "../share/micronlp/models"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(buf, cap, "%s/%s", exe, rel[i]);
-        if (is_dir(buf))
-            return buf;
-    }
-    return NULL;
-}
-
 /* Reads the token: the first line of path, without surrounding whitespace. */
 static char *read_token(const char *path)
 {
