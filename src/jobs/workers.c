@@ -157,8 +157,10 @@ static void *worker_main(void *arg)
                 failed++;
             }
         }
-        /* A refused save (disk full, locked database) is tried again: the results are in
-         * hand, and jobs left running would otherwise wait for the next restart. */
+        /* A refused save (disk full, locked database) is tried again, backing off to 6.4 s,
+         * for as long as it takes: the results are in hand, and giving up would leave the
+         * jobs marked running until the next restart. Only a stop ends the wait; the jobs
+         * are then run again at the next open. */
         for (int attempt = 0;; attempt++) {
             mn_err_clear(&err);
             rc = mn_store_finish(j->cfg.store, outs, batch.n, &err);
@@ -167,7 +169,7 @@ static void *worker_main(void *arg)
             atomic_fetch_add(&j->store_errors, 1);
             jlog(j, "jobs: saving %zu results failed (attempt %d): %s", batch.n, attempt + 1,
                  err.msg[0] ? err.msg : mn_strerror(rc));
-            if (attempt == 9 || idle_wait(j, 200u << (attempt < 5 ? attempt : 5), &wakes))
+            if (idle_wait(j, 200u << (attempt < 5 ? attempt : 5), &wakes))
                 break;
         }
         if (rc == 0) {
