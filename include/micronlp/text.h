@@ -90,6 +90,19 @@ void mn_tokenizer_init(mn_tokenizer *t, const char *text, size_t len);
  * White_Space) separates tokens and is never part of one. */
 int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok);
 
+/* The bit of a token kind in the skip mask of mn_tokenizer_next_batch. */
+#define MN_TOK_BIT(kind) (1u << (kind))
+
+/* The next tokens, as mn_tokenizer_next gives them one by one, less those whose kind is in
+ * skip (MN_TOK_BIT(MN_TOK_PUNCT) | ..., or 0 for all): stores up to cap of them in out and
+ * returns how many. Fewer than cap means the text is done. If hashes is not NULL, also stores
+ * hashes[i] = mn_hash64(src + out[i].off, out[i].len), where src is the text itself or a copy
+ * of it with the same offsets (lower-cased, say); src is not read when hashes is NULL.
+ * For feature extraction: one call per batch instead of one or two per token, and each token
+ * is hashed as soon as it is cut, so the processor overlaps the two. */
+size_t mn_tokenizer_next_batch(mn_tokenizer *t, unsigned skip, const char *src, mn_token *out,
+                               uint64_t *hashes, size_t cap);
+
 /* Convenience: tokenizes the whole text into out[0..cap). Returns the total number of tokens,
  * which may exceed cap (only the first cap are stored). */
 size_t mn_tokenize(const char *text, size_t len, mn_token *out, size_t cap);

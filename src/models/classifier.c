@@ -34,8 +34,8 @@
 #define TAG_OUTS MN_TAG('O', 'U', 'T', 'S')
 #define TAG_TREE MN_TAG('T', 'R', 'E', 'E')
 
-/* Scratch slots used by the classifier. */
-enum { SLOT_ROWS = 0, SLOT_HASHES = 1, SLOT_NORM = 2, SLOT_FLOATS = 3 };
+/* Scratch slots used by the classifier (langid, which runs one inside, keeps 4 and 5). */
+enum { SLOT_ROWS = 0, SLOT_HASHES = 1, SLOT_NORM = 2, SLOT_FLOATS = 3, SLOT_FOLD = 6 };
 
 /* ---- lookup tables ---------------------------------------------------------------------- */
 
@@ -82,11 +82,12 @@ int mn__clf_index(mn_classifier *c)
     return 0;
 }
 
-/* Row of a word hash, or 0 if the word is not in the vocabulary. */
-static inline uint32_t word_row(const mn_classifier *c, uint64_t h)
+/* Row of a word hash in the table slots[0..mask] (c->word_slots, c->word_mask, passed in so
+ * a loop of lookups keeps them in registers), or 0 if the word is not in the vocabulary. */
+static inline uint32_t word_row(const mn_clf_word_slot *slots, uint32_t mask, uint64_t h)
 {
-    for (uint32_t j = (uint32_t)h & c->word_mask;; j = (j + 1) & c->word_mask) {
-        const mn_clf_word_slot *w = &c->word_slots[j];
+    for (uint32_t j = (uint32_t)h & mask;; j = (j + 1) & mask) {
+        const mn_clf_word_slot *w = &slots[j];
         if (!w->row || w->hash == h)
             return w->row;
     }
@@ -165,18 +166,6 @@ static int norm_token(unsigned flags, mn_scratch *s, const char *tok, size_t len
 }
 
 #define HI_BITS 0x8080808080808080ull
-#define ONES 0x0101010101010101ull
-
-/* The 0x80 bit of each byte of v that is an ASCII capital 'A'..'Z'; v must be all ASCII (no
- * byte >= 0x80), so the additions carry into no other byte. */
-static inline uint64_t upper_bits(uint64_t v)
-{
-    return (v + ONES * (0x80 - 'A')) & ~(v + ONES * (0x80 - 'Z' - 1)) & HI_BITS;
-}
-
-/* Longest ASCII token folded on the stack; longer ones go through mn_normalize. */
-#define ASCII_FOLD_MAX 64
-
 /* The 8 bytes at p. */
 static inline uint64_t load8(const unsigned char *p)
 {
@@ -201,68 +190,49 @@ static inline uint64_t load_token8(const unsigned char *text, size_t text_len, s
     return len < 8 ? v & ((1ull << (8 * len)) - 1) : v;
 }
 
-/* The hash of a normalised token, as mn_hash64 of norm_token's output, for the token
- * text[off .. off+len). Most tokens are ASCII, which NFKC and mark stripping leave alone and
- * case folding only lower-cases (mn_normalize's own ASCII path does the same), so they are
- * checked and folded 8 bytes at a time here, and hashed in place when nothing needs folding:
- * no call into the normaliser, no scratch. */
-static inline int token_hash(unsigned flags, mn_scratch *s, const char *text, size_t text_len,
-                             size_t off, size_t len, uint64_t *out)
+/* True if the token text[off .. off+len), len >= 1, is all ASCII. */
+static inline int ascii_token(const unsigned char *text, size_t text_len, size_t off,
+                              size_t len)
 {
-    const unsigned char *t = (const unsigned char *)text;
-    const unsigned char *p = t + off;
-    if (flags && len <= ASCII_FOLD_MAX) {
-        uint64_t any, upper, v;
-        if (len <= 8) {
-            v = load_token8(t, text_len, off, len);
-            any = v;
-            upper = upper_bits(v & ~HI_BITS);
-        } else {
-            /* 8-byte chunks, the last one overlapping the one before */
-            any = upper = 0;
-            for (size_t i = 0; i < len - 8; i += 8) {
-                v = load8(p + i);
-                any |= v;
-                upper |= upper_bits(v & ~HI_BITS);
-            }
-            v = load8(p + len - 8);
-            any |= v;
-            upper |= upper_bits(v & ~HI_BITS);
-        }
-        if (!(any & HI_BITS)) {
-            unsigned char buf[ASCII_FOLD_MAX];
-            if (!(flags & MN_NORM_CASEFOLD)) {
-                *out = mn_hash64(p, len);
-                return 0;
-            }
-            if (len <= 8) {
-                /* capitals or not is a coin toss (sentence starts): fold without a branch */
-                v |= upper_bits(v) >> 2; /* 'A' | 0x20 == 'a' */
-                memcpy(buf, &v, 8);
-            } else if (!upper) {
-                *out = mn_hash64(p, len);
-                return 0;
-            } else {
-                for (size_t i = 0; i < len - 8; i += 8) {
-                    v = load8(p + i);
-                    v |= upper_bits(v) >> 2;
-                    memcpy(buf + i, &v, 8);
-                }
-                v = load8(p + len - 8);
-                v |= upper_bits(v) >> 2;
-                memcpy(buf + len - 8, &v, 8);
-            }
-            *out = mn_hash64(buf, len);
-            return 0;
-        }
+    if (len <= 8)
+        return !(load_token8(text, text_len, off, len) & HI_BITS);
+    /* 8-byte chunks, the last one overlapping the one before */
+    const unsigned char *p = text + off;
+    uint64_t any = load8(p + len - 8);
+    for (size_t i = 0; i < len - 8; i += 8)
+        any |= load8(p + i);
+    return !(any & HI_BITS);
+}
+
+/* Copies text[0..len) to out with ASCII capitals lower-cased, other bytes unchanged, and
+ * returns 1 if the text is all ASCII. Most tokens are ASCII, which NFKC and mark stripping
+ * leave alone and case folding only lower-cases (mn_normalize's own ASCII path does the
+ * same), so their normalised bytes are read from this copy, at the token's own offsets. */
+static int fold_ascii(const char *text, size_t len, char *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned char *o = (unsigned char *)out;
+    unsigned any = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    __m128i hi = _mm_setzero_si128();
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        hi = _mm_or_si128(hi, x);
+        /* c - 'A' < 26 unsigned, as a signed compare after moving 'A' to -128 */
+        __m128i up = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'A'))),
+                                    _mm_set1_epi8((char)(-128 + 26)));
+        x = _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        _mm_storeu_si128((__m128i *)(void *)(o + i), x);
     }
-    const char *w;
-    size_t wl;
-    int rc = norm_token(flags, s, (const char *)p, len, &w, &wl);
-    if (rc)
-        return rc;
-    *out = mn_hash64(w, wl);
-    return 0;
+    any = (unsigned)_mm_movemask_epi8(hi);
+#endif
+    for (; i < len; i++) {
+        unsigned c = s[i];
+        any |= c & 0x80;
+        o[i] = (unsigned char)(c - 'A' < 26u ? c | 0x20 : c);
+    }
+    return !any;
 }
 
 /* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
@@ -293,24 +263,74 @@ static inline int next_token(unsigned token_flags, mn_tokenizer *t, mn_token *to
     return 0;
 }
 
+/* Up to cap next feature tokens (next_token's) into out, with hashes[i] the mn_hash64 of
+ * their bytes in src (the text or a copy with the same offsets); fewer means the text is done. */
+static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src, mn_token *out,
+                          uint64_t *hashes, size_t cap)
+{
+    if (!(token_flags & MN_TOKENS_WHITESPACE)) {
+        unsigned skip = (token_flags & MN_TOKENS_KEEP_PUNCT)
+                            ? 0
+                            : MN_TOK_BIT(MN_TOK_PUNCT) | MN_TOK_BIT(MN_TOK_SYMBOL);
+        return mn_tokenizer_next_batch(t, skip, src, out, hashes, cap);
+    }
+    size_t n = 0;
+    for (; n < cap && next_token(token_flags, t, &out[n]); n++)
+        hashes[n] = mn_hash64(src + out[n].off, out[n].len);
+    return n;
+}
+
+/* Tokens cut and hashed per call. */
+#define TOKEN_BATCH 256
+
+/* The hash of each feature token of a text, mn_hash64 of norm_token's output, into h (room
+ * for len + 1), and their count in *n. Tokens are cut and hashed in batches (a call per
+ * batch, not per token), all from the lower-cased copy (fold_ascii) when case folding; the
+ * few tokens with non-ASCII bytes are then normalised and hashed again one by one. */
+static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
+                       const char *text, size_t len, uint64_t *h, size_t *n)
+{
+    const char *src = text; /* the normalised bytes of ASCII tokens, at the same offsets */
+    int all_ascii = !norm_flags; /* no token needs mn_normalize */
+    if (norm_flags & MN_NORM_CASEFOLD) {
+        char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
+        if (!f)
+            return MN_ENOMEM;
+        all_ascii = fold_ascii(text, len, f);
+        src = f;
+    }
+    mn_tokenizer t;
+    mn_token tok[TOKEN_BATCH];
+    size_t count = 0, got;
+    mn_tokenizer_init(&t, text, len);
+    do {
+        got = next_hashed(token_flags, &t, src, tok, h + count, TOKEN_BATCH);
+        for (size_t i = 0; i < got && !all_ascii; i++) {
+            if (ascii_token((const unsigned char *)text, len, tok[i].off, tok[i].len))
+                continue;
+            const char *w;
+            size_t wl;
+            int rc = norm_token(norm_flags, s, text + tok[i].off, tok[i].len, &w, &wl);
+            if (rc)
+                return rc;
+            h[count + i] = mn_hash64(w, wl);
+        }
+        count += got;
+    } while (got == TOKEN_BATCH);
+    *n = count;
+    return 0;
+}
+
 int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s, const char *text, size_t len,
                         const uint64_t **hashes, size_t *n)
 {
     uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1) * sizeof *h);
     if (!h)
         return MN_ENOMEM;
-    mn_tokenizer t;
-    mn_token tok;
-    size_t count = 0;
-    mn_tokenizer_init(&t, text, len);
-    while (next_token(token_flags, &t, &tok)) {
-        int rc = token_hash(norm_flags, s, text, len, tok.off, tok.len, &h[count]);
-        if (rc)
-            return rc;
-        count++;
-    }
+    int rc = word_hashes(norm_flags, token_flags, s, text, len, h, n);
+    if (rc)
+        return rc;
     *hashes = h;
-    *n = count;
     return 0;
 }
 
@@ -332,39 +352,46 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
     size_t n = 0, nh = 0;
     rows[n++] = 0; /* bias */
     int buckets = p->bucket > 0;
-    mn_tokenizer t;
-    mn_token tok;
-    mn_tokenizer_init(&t, text, len);
     /* First the ids: word hashes, and the bucket ids of character and word n-grams. The table
-     * lookups come after, in batches, so the next lookups can be prefetched while one waits. */
-    int char_ngrams = p->maxn > 0 && buckets;
-    while (next_token(p->token_flags, &t, &tok)) {
-        if (!char_ngrams) {
-            int rc = token_hash(p->norm_flags, s, text, len, tok.off, tok.len, &h[nh]);
-            if (rc)
-                return rc;
-            nh++;
-            continue;
-        }
-        const char *w;
-        size_t wl;
-        int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
+     * lookups come after, in batches, so the next lookups can be prefetched while one waits.
+     * Character n-grams need each normalised token, so they go token by token. */
+    if (!(p->maxn > 0 && buckets)) {
+        int rc = word_hashes(p->norm_flags, p->token_flags, s, text, len, h, &nh);
         if (rc)
             return rc;
-        h[nh++] = mn_hash64(w, wl);
-        size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n,
-                                    cap - n);
-        n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
+    } else {
+        mn_tokenizer t;
+        mn_token tok;
+        mn_tokenizer_init(&t, text, len);
+        while (next_token(p->token_flags, &t, &tok)) {
+            const char *w;
+            size_t wl;
+            int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
+            if (rc)
+                return rc;
+            h[nh++] = mn_hash64(w, wl);
+            size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket,
+                                        rows + n, cap - n);
+            n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
+        }
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {
         size_t got = mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, cap - n);
         n += got < cap - n ? got : cap - n;
     }
     n = map_buckets(c, rows, 1, n);
-    for (size_t i = 0; i < nh; i++) {
-        if (i + LOOKAHEAD < nh) /* again, in case the text was long */
-            MN_PREFETCH(&c->word_slots[(uint32_t)h[i + LOOKAHEAD] & c->word_mask]);
-        uint32_t r = word_row(c, h[i]);
+    /* again, in case the text was long; the last LOOKAHEAD in a loop with no prefetch */
+    const mn_clf_word_slot *slots = c->word_slots;
+    uint32_t mask = c->word_mask;
+    size_t i = 0;
+    for (; i + LOOKAHEAD < nh; i++) {
+        MN_PREFETCH(&slots[(uint32_t)h[i + LOOKAHEAD] & mask]);
+        uint32_t r = word_row(slots, mask, h[i]);
+        rows[n] = r;
+        n += r != 0;
+    }
+    for (; i < nh; i++) {
+        uint32_t r = word_row(slots, mask, h[i]);
         rows[n] = r;
         n += r != 0;
     }
@@ -449,32 +476,49 @@ static void hs_walk(const mn_classifier *c, const float *hidden, uint32_t node, 
 }
 
 #if defined(__SSE2__)
+/* acc[0..nv) += sc * the 4 * nv 8-bit weights at row, sign-extended and converted exactly:
+ * 16 weights per load where the row has them, then 4. */
+static inline void qadd(__m128 *acc, int nv, const int8_t *row, __m128 sc)
+{
+    int k = 0;
+    for (; k + 4 <= nv; k += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(row + 4 * k));
+        __m128i lo = _mm_unpacklo_epi8(x, x), hi = _mm_unpackhi_epi8(x, x);
+        /* each weight four times in a 32-bit lane; the arithmetic shift keeps one, signed */
+        __m128i w[4] = {_mm_unpacklo_epi16(lo, lo), _mm_unpackhi_epi16(lo, lo),
+                        _mm_unpacklo_epi16(hi, hi), _mm_unpackhi_epi16(hi, hi)};
+        for (int j = 0; j < 4; j++)
+            acc[k + j] = _mm_add_ps(acc[k + j],
+                                    _mm_mul_ps(sc, _mm_cvtepi32_ps(_mm_srai_epi32(w[j], 24))));
+    }
+    for (; k < nv; k++) {
+        int32_t w;
+        memcpy(&w, row + 4 * k, 4);
+        __m128i b = _mm_cvtsi32_si128(w);
+        b = _mm_unpacklo_epi8(b, b);
+        b = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 24);
+        acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(sc, _mm_cvtepi32_ps(b)));
+    }
+}
+
 /* Sum of the 8-bit rows rows[0..n) of m, each times its scale, for a dim of 4 * NV floats,
  * with the sum held in NV registers. Per element this is the scalar loop of add_row: the same
- * multiply and then add, in the same order of rows, so the sums are bit-identical; the 8-bit
- * weights are sign-extended and converted exactly. */
+ * multiply and then add, in the same order of rows, so the sums are bit-identical. The rows
+ * LOOKAHEAD ahead are prefetched, in a loop of its own so the rest need no check. */
 #define MN_QSUM(NV)                                                                                \
     static void qsum_##NV(const mn_clf_matrix *m, const uint32_t *rows, size_t n, float *out)    \
     {                                                                                              \
         __m128 acc[NV];                                                                            \
         for (int k = 0; k < NV; k++)                                                               \
             acc[k] = _mm_setzero_ps();                                                             \
-        for (size_t i = 0; i < n; i++) {                                                           \
-            if (i + LOOKAHEAD < n) {                                                               \
-                MN_PREFETCH(m->q + (size_t)rows[i + LOOKAHEAD] * (4 * NV));                        \
-                MN_PREFETCH(m->scale + rows[i + LOOKAHEAD]);                                       \
-            }                                                                                      \
-            const int8_t *row = m->q + (size_t)rows[i] * (4 * NV);                                 \
-            __m128 sc = _mm_set1_ps(m->scale[rows[i]]);                                            \
-            for (int k = 0; k < NV; k++) {                                                         \
-                int32_t w;                                                                         \
-                memcpy(&w, row + 4 * k, 4);                                                        \
-                __m128i b = _mm_cvtsi32_si128(w);                                                  \
-                b = _mm_unpacklo_epi8(b, b);                                                       \
-                b = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 24);                                  \
-                acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(sc, _mm_cvtepi32_ps(b)));                   \
-            }                                                                                      \
+        size_t i = 0;                                                                              \
+        for (; i + LOOKAHEAD < n; i++) {                                                           \
+            MN_PREFETCH(m->q + (size_t)rows[i + LOOKAHEAD] * (4 * NV));                            \
+            MN_PREFETCH(m->scale + rows[i + LOOKAHEAD]);                                           \
+            qadd(acc, NV, m->q + (size_t)rows[i] * (4 * NV), _mm_set1_ps(m->scale[rows[i]]));      \
         }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            qadd(acc, NV, m->q + (size_t)rows[i] * (4 * NV), _mm_set1_ps(m->scale[rows[i]]));      \
         for (int k = 0; k < NV; k++)                                                               \
             _mm_storeu_ps(out + 4 * k, acc[k]);                                                    \
     }

@@ -65,7 +65,7 @@ int mn__model_read_common(mn_model *m, const struct mn_file *f, mn_err *err);
 
 /* Per-thread working memory: a few grow-only buffers. Models take what they need with
  * mn__scratch_reserve, so after warm-up no prediction allocates. */
-enum { MN_SCRATCH_SLOTS = 6 };
+enum { MN_SCRATCH_SLOTS = 8 };
 struct mn_scratch {
     void *buf[MN_SCRATCH_SLOTS];
     size_t cap[MN_SCRATCH_SLOTS];

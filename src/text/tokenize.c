@@ -60,6 +60,10 @@ enum {
     F_LOCAL = 1 << 3, /* may appear in the local part of an e-mail address */
     F_DOM = 1 << 4,   /* may appear in a domain label */
     F_ALPHA = 1 << 5, /* letter */
+    F_END = 1 << 6,   /* ends an ASCII word or number whatever follows: not a word character,
+                       * joiner, e-mail character, ':' or '@' (the fast path's quick exit) */
+    F_SOLO = 1 << 7,  /* punctuation or symbol that starts nothing but a run of itself: not
+                       * # @ (tags) - + (signs) . ! ? (runs of terminators) */
 };
 
 #define SP C_SEP
@@ -89,38 +93,38 @@ static const unsigned char acls[256] = {
     MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB, MB,
 };
 static const unsigned char aflags[256] = {
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, 0, 0, 0,
-    0, F_URL, 0, F_URL,
-    F_URL, F_URL|F_LOCAL, F_URL, F_JOIN|F_URL|F_LOCAL,
-    F_URL, F_URL, F_URL, F_URL|F_LOCAL,
-    F_URL, F_JOIN|F_URL|F_LOCAL|F_DOM, F_URL|F_LOCAL, F_URL,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_END, F_END, F_END,
+    F_END, F_URL|F_END, F_END|F_SOLO, F_URL|F_END,
+    F_URL|F_END|F_SOLO, F_URL|F_LOCAL|F_SOLO, F_URL|F_END|F_SOLO, F_JOIN|F_URL|F_LOCAL|F_SOLO,
+    F_URL|F_END|F_SOLO, F_URL|F_END|F_SOLO, F_URL|F_END|F_SOLO, F_URL|F_LOCAL,
+    F_URL|F_END|F_SOLO, F_JOIN|F_URL|F_LOCAL|F_DOM, F_URL|F_LOCAL, F_URL|F_END|F_SOLO,
     F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM,
     F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM,
-    F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_URL, F_URL,
-    0, F_URL, 0, F_URL,
+    F_WORD|F_URL|F_LOCAL|F_DOM, F_WORD|F_URL|F_LOCAL|F_DOM, F_URL|F_SOLO, F_URL|F_END|F_SOLO,
+    F_END|F_SOLO, F_URL|F_END|F_SOLO, F_END|F_SOLO, F_URL|F_END,
     F_URL, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
-    F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_URL,
-    0, F_URL, 0, F_JOIN|F_URL|F_LOCAL,
-    0, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
+    F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_URL|F_END|F_SOLO,
+    F_END|F_SOLO, F_URL|F_END|F_SOLO, F_END|F_SOLO, F_JOIN|F_URL|F_LOCAL|F_SOLO,
+    F_END|F_SOLO, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
     F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA,
-    F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, 0,
-    0, 0, F_URL, 0,
+    F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_WORD|F_URL|F_LOCAL|F_DOM|F_ALPHA, F_END|F_SOLO,
+    F_END|F_SOLO, F_END|F_SOLO, F_URL|F_END|F_SOLO, F_END,
 };
 
 #undef SP
@@ -744,22 +748,29 @@ static inline int email_ahead(const unsigned char *s, size_t len, size_t e)
     return e < len && s[e] == '@';
 }
 
+/* The fast paths are inlined into both loops below (mn_tokenizer_next and the batch), so a
+ * batch makes no call per token. */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Most tokens of real text are plain ASCII words, numbers and punctuation runs that end at an
  * ASCII byte which cannot extend them. Those are cut here with table lookups, the same way
  * the general path would cut them; anything else (non-ASCII nearby, digit groups, URLs,
  * e-mails, handles, hashtags, signed numbers, keycaps) goes through next_general from the same
  * position, so the tokens are exactly the same (tests/unit/text/tokenize.c checks the two
  * paths against each other). */
-int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
+static ALWAYS_INLINE int next_token(mn_tokenizer *t, const unsigned char *s, size_t len,
+                                     size_t *pos, mn_token *tok)
 {
-    const unsigned char *s = (const unsigned char *)t->text;
-    size_t len = t->len, i = t->pos;
-    while (i < len && acls[s[i]] == C_SEP)
-        i++;
-    if (i >= len) {
-        t->pos = len;
-        return 0;
-    }
+    size_t i = *pos;
+    if (i >= len)
+        goto end;
+    while (acls[s[i]] == C_SEP)
+        if (++i >= len)
+            goto end;
     unsigned char c = s[i];
     int cls = acls[c];
     size_t e = i + 1;
@@ -767,64 +778,108 @@ int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
     if (cls == C_LETTER) {
         /* scan_letter_start: "www." may start a URL; then scan_word; then "scheme://" makes a
          * URL, and an '@' after the local-part characters an e-mail; scan_extend goes on
-         * at a non-ASCII byte. */
-        e = ascii_word(s, len, e);
-        if (!e)
-            return next_general(t, i, tok);
-        if (e < len) {
-            unsigned char d = s[e];
-            if (d >= 0x80 || (d == ':' && len - e > 3 && s[e + 1] == '/' && s[e + 2] == '/') ||
-                (d == '.' && e - i == 3 && lower_eq(s + i, "www", 3)) || email_ahead(s, len, e))
-                return next_general(t, i, tok);
-        }
+         * at a non-ASCII byte. Most words end at a byte that allows none of that (F_END). */
         kind = MN_TOK_WORD;
+        e = word_run(s, len, e);
+        if (e < len && !(aflags[s[e]] & F_END)) {
+            e = ascii_word(s, len, e);
+            if (!e)
+                goto general;
+            if (e < len) {
+                unsigned char d = s[e];
+                if (d >= 0x80 || (d == ':' && len - e > 3 && s[e + 1] == '/' && s[e + 2] == '/') ||
+                    (d == '.' && e - i == 3 && lower_eq(s + i, "www", 3)) ||
+                    email_ahead(s, len, e))
+                    goto general;
+            }
+        }
     } else if (cls == C_DIGIT) {
         /* scan_number: digits, "." or "," digit groups (left to the general path, as are
          * non-ASCII digits), an optional "%", else letters and joiners that make it a word;
-         * then the e-mail check and scan_extend as above. A keycap needs a non-ASCII byte. */
+         * then the e-mail check and scan_extend as above. A keycap needs a non-ASCII byte.
+         * Most numbers end at a byte that allows none of that (F_END, but not ","). */
+        kind = MN_TOK_NUMBER;
         while (e < len && acls[s[e]] == C_DIGIT)
             e++;
-        if (e + 1 < len && (s[e] == '.' || s[e] == ',') &&
-            (acls[s[e + 1]] == C_DIGIT || s[e + 1] >= 0x80))
-            return next_general(t, i, tok);
-        if (e < len && s[e] == '%') {
-            e++;
-            kind = MN_TOK_NUMBER;
-        } else {
-            size_t w = ascii_word(s, len, e);
-            if (!w)
-                return next_general(t, i, tok);
-            kind = w > e ? MN_TOK_WORD : MN_TOK_NUMBER;
-            e = w;
+        if (e < len && !((aflags[s[e]] & F_END) && s[e] != ',')) {
+            if (e + 1 < len && (s[e] == '.' || s[e] == ',') &&
+                (acls[s[e + 1]] == C_DIGIT || s[e + 1] >= 0x80))
+                goto general;
+            if (s[e] == '%') {
+                e++;
+            } else {
+                size_t w = ascii_word(s, len, e);
+                if (!w)
+                    goto general;
+                kind = w > e ? MN_TOK_WORD : MN_TOK_NUMBER;
+                e = w;
+            }
+            if (e < len && (s[e] >= 0x80 || email_ahead(s, len, e)))
+                goto general;
         }
-        if (e < len && (s[e] >= 0x80 || email_ahead(s, len, e)))
-            return next_general(t, i, tok);
     } else if (cls == C_PUNCT || cls == C_SYMBOL) {
         /* The default case: '#' and '*' may start a keycap (a non-ASCII byte follows), '@' a
          * handle and '#' a hashtag (a word character, '_' or a non-ASCII byte follows), '-'
          * and '+' a signed number (a digit follows). Otherwise a run of the character, or of
          * sentence terminators when it is one; a non-ASCII byte after the run may continue
          * it (…) or extend it (a combining mark). */
+        kind = cls == C_PUNCT ? MN_TOK_PUNCT : MN_TOK_SYMBOL;
+        if ((aflags[c] & F_SOLO) && (e >= len || (s[e] != c && s[e] < 0x80)))
+            goto done; /* most often: one character, then something else */
         if (e < len) {
             unsigned char d = s[e];
             if (d >= 0x80 || ((c == '#' || c == '@') && ((aflags[d] & F_WORD) || d == '_')) ||
                 ((c == '-' || c == '+') && acls[d] == C_DIGIT))
-                return next_general(t, i, tok);
+                goto general;
         }
         int terms = c == '.' || c == '!' || c == '?';
         while (e < len && (s[e] == c || (terms && (s[e] == '.' || s[e] == '!' || s[e] == '?'))))
             e++;
         if (e < len && s[e] >= 0x80)
-            return next_general(t, i, tok);
-        kind = cls == C_PUNCT ? MN_TOK_PUNCT : MN_TOK_SYMBOL;
+            goto general;
     } else {
-        return next_general(t, i, tok);
+        goto general;
     }
+done:
     tok->off = (uint32_t)i;
     tok->len = (uint32_t)(e - i);
     tok->kind = (uint8_t)kind;
-    t->pos = e;
+    *pos = e;
     return 1;
+general:;
+    int got = next_general(t, i, tok);
+    *pos = t->pos;
+    return got;
+end:
+    *pos = len;
+    return 0;
+}
+
+int mn_tokenizer_next(mn_tokenizer *t, mn_token *tok)
+{
+    size_t pos = t->pos;
+    int got = next_token(t, (const unsigned char *)t->text, t->len, &pos, tok);
+    t->pos = pos;
+    return got;
+}
+
+size_t mn_tokenizer_next_batch(mn_tokenizer *t, unsigned skip, const char *src, mn_token *out,
+                               uint64_t *hashes, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)t->text;
+    size_t len = t->len, pos = t->pos, n = 0;
+    while (n < cap && next_token(t, s, len, &pos, &out[n])) {
+        if ((skip >> out[n].kind) & 1)
+            continue; /* overwritten by the next */
+        /* Cutting a token is one long chain of dependent loads; the hash, a separate chain,
+         * runs alongside it here (in a loop of its own after the batch, it cost more time
+         * for fewer instructions). */
+        if (hashes)
+            hashes[n] = mn_hash64(src + out[n].off, out[n].len);
+        n++;
+    }
+    t->pos = pos;
+    return n;
 }
 
 size_t mn_tokenize(const char *text, size_t len, mn_token *out, size_t cap)

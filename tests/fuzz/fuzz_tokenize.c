@@ -3,9 +3,9 @@
  * libFuzzer driver for src/text/tokenize.c (and the n-gram hashing that follows it in the
  * feature pipeline). Checks, for any input: tokens come in order, do not overlap, lie inside
  * the text and are not empty; no token contains White_Space; an ill-formed byte is always a
- * SYMBOL token of exactly one byte; kinds are in range; mn_tokenize() and the iterator agree;
- * and character n-grams of every token stay below the bucket. Build and run: see
- * tests/fuzz/README.md.
+ * SYMBOL token of exactly one byte; kinds are in range; mn_tokenize(), the iterator and
+ * batches (and their hashes) agree; and character n-grams of every token stay below the
+ * bucket. Build and run: see tests/fuzz/README.md.
  */
 #include "micronlp/text.h"
 
@@ -64,5 +64,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(k == total);
     CHECK(mn_tokenizer_next(&it, &t) == 0);
+
+    /* Batches (of an odd size, less punctuation and symbols) hold the same tokens, hashed. */
+    unsigned skip = MN_TOK_BIT(MN_TOK_PUNCT) | MN_TOK_BIT(MN_TOK_SYMBOL);
+    mn_token batch[7];
+    uint64_t hashes[7];
+    size_t got, j = 0;
+    mn_tokenizer_init(&it, s, size);
+    do {
+        got = mn_tokenizer_next_batch(&it, skip, s, batch, hashes, 7);
+        for (size_t b = 0; b < got; b++, j++) {
+            while (j < total && j < MAX_TOKENS && ((skip >> toks[j].kind) & 1))
+                j++;
+            CHECK(j < total);
+            if (j < MAX_TOKENS)
+                CHECK(toks[j].off == batch[b].off && toks[j].len == batch[b].len &&
+                      toks[j].kind == batch[b].kind);
+            CHECK(hashes[b] == mn_hash64(s + batch[b].off, batch[b].len));
+        }
+    } while (got == 7);
+    for (; j < total && j < MAX_TOKENS; j++)
+        CHECK((skip >> toks[j].kind) & 1);
     return 0;
 }

@@ -508,47 +508,119 @@ TEST(early_stopping_on_validation)
     mn_dataset_free(v);
 }
 
-/* token_hash must give mn_hash64 of mn_normalize's output for every token: ASCII tokens of
- * every length around the 8-byte chunks, with and without capitals, anywhere in texts short
- * and long (the 8-byte window at the text's ends), and non-ASCII ones, under every flag set. */
-TEST(token_hash_matches_normalizer)
+/* The hashes of word_hashes (tokens in batches, ASCII ones hashed from the lower-cased copy
+ * of the text) must be those of the plain way: each token of next_token, normalised by
+ * norm_token (mn_normalize), hashed by mn_hash64. Texts mix ASCII words of every length
+ * around the 8- and 16-byte chunks, capitals, joiners, URLs, e-mails, numbers, non-ASCII
+ * letters, marks, emoji, ill-formed bytes and long runs; some are long enough for several
+ * batches; every flag set and tokenizer mode. */
+TEST(word_hashes_match_reference)
 {
-    static const char *pieces[] = {"a", "Z", "q", "M", "0", "_", "-", "'", "@", "~", "\x01",
-                                   "\x7F", "é", "É", "ﬁ", "ß", "İ", "\xCC\x81", "日", "Ａ"};
+    static const char *pieces[] = {
+        " ", " ", " ", "\t", "a", "Z", "q", "Mx", "word", "WORD", "Hello", "0", "42", "3.14",
+        "1,000", "10%", "-5", "_", "-", "'", "don't", ".", ",", "!!", ":", "@", "#t", "@u", "~",
+        "=", "<", "\x01", "\x7F", "http://X.com/A", "www.Ab.org", "Bo@Ex.com", "3rd",
+        "é", "É", "ﬁ", "ß", "İ", "\xCC\x81", "日", "Ａ", "Москва", "😀", "\xFF", "\xC3",
+        "\xE2\x82", "\xE2\x80\x99", "\xC2\xA0",
+    };
+    static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
+                                     MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
+                                     MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS,
+                                     8 /* an unknown bit alone */};
+    static const unsigned tokens[] = {0, MN_TOKENS_KEEP_PUNCT, MN_TOKENS_WHITESPACE,
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT};
+    size_t nascii = 0; /* the ASCII pieces come first */
+    while ((unsigned char)pieces[nascii][0] < 0x80)
+        nascii++;
     mn_scratch *s = NULL;
     ASSERT_EQ(mn_scratch_new(&s), 0);
     uint64_t rng = 0x9E3779B97F4A7C15ull;
-    char text[160];
-    for (int iter = 0; iter < 200000; iter++) {
+    static char text[4096];
+    static uint64_t want[4096 + 1];
+    for (int iter = 0; iter < 50000; iter++) {
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-        size_t len = 0, want = (size_t)(rng >> 33) % 90;
+        size_t len = 0, cap = (rng >> 40) % 8 == 0 ? sizeof text : 200;
+        size_t goal = (size_t)(rng >> 33) % cap;
         int ascii = (rng >> 20) % 4 != 0;
-        while (len < want) {
+        size_t np = ascii ? nascii : sizeof pieces / sizeof pieces[0];
+        while (len < goal) {
             rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-            const char *x = pieces[(rng >> 35) % (ascii ? 12 : 20)];
+            const char *x = pieces[(rng >> 35) % np];
             size_t n = strlen(x);
-            if (len + n > sizeof text)
+            if ((rng >> 20) % 64 == 0) { /* a long run of word characters */
+                n = 1 + (rng >> 8) % 100;
+                if (len + n > goal)
+                    break;
+                for (size_t i = 0; i < n; i++)
+                    text[len + i] = "aBc7Xyz"[(rng >> (i % 40)) % 7];
+                len += n;
+                continue;
+            }
+            if (len + n > goal)
                 break;
             memcpy(text + len, x, n);
             len += n;
         }
-        if (len == 0)
-            continue;
-        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-        size_t off = (size_t)(rng >> 40) % len;
-        size_t tl = 1 + (size_t)(rng >> 20) % (len - off);
-        unsigned flags = (unsigned)(rng >> 8) % 9; /* 8: an unknown bit alone */
-        uint64_t got = 0, want_h = 0;
-        const char *w;
-        size_t wl;
-        ASSERT_EQ(token_hash(flags, s, text, len, off, tl, &got), 0);
-        ASSERT_EQ(norm_token(flags, s, text + off, tl, &w, &wl), 0);
-        want_h = mn_hash64(w, wl);
-        if (got != want_h)
-            MN_FAIL_AT("iter %d: flags %u token \"%.*s\" at %zu of %zu", iter, flags, (int)tl,
-                       text + off, off, len);
+        unsigned norm = norms[(rng >> 12) % (sizeof norms / sizeof norms[0])];
+        unsigned tf = tokens[(rng >> 16) % (sizeof tokens / sizeof tokens[0])];
+        /* the plain way */
+        size_t nw = 0;
+        mn_tokenizer t;
+        mn_token tok;
+        mn_tokenizer_init(&t, text, len);
+        while (next_token(tf, &t, &tok)) {
+            const char *w;
+            size_t wl;
+            ASSERT_EQ(norm_token(norm, s, text + tok.off, tok.len, &w, &wl), 0);
+            want[nw++] = mn_hash64(w, wl);
+        }
+        const uint64_t *got;
+        size_t ng = 0;
+        ASSERT_EQ(mn__clf_word_hashes(norm, tf, s, text, len, &got, &ng), 0);
+        ASSERT_EQ(ng, nw);
+        for (size_t i = 0; i < nw; i++)
+            if (got[i] != want[i])
+                MN_FAIL_AT("iter %d: norm %u tokens %u: token %zu differs in \"%.*s\"", iter,
+                           norm, tf, i, (int)len, text);
     }
     mn_scratch_free(s);
+}
+
+/* The SSE2 sums of 8-bit rows (qsum_*, 16 weights per load and then 4) must be bit-identical
+ * to the scalar loop of add_row, for every dimension they serve and rows in any order,
+ * repeated rows included. */
+TEST(quantized_row_sums_match_scalar)
+{
+#if defined(__SSE2__)
+    enum { ROWS = 50, MAXDIM = 32 };
+    static int8_t q[ROWS * MAXDIM];
+    static float scale[ROWS];
+    uint64_t rng = 0x853C49E6748FEA9Bull;
+    for (size_t i = 0; i < sizeof q; i++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        q[i] = (int8_t)(rng >> 56);
+    }
+    for (int r = 0; r < ROWS; r++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        scale[r] = (float)((rng >> 40) % 100000) * 1e-6f + 1e-7f;
+    }
+    uint32_t rows[200];
+    for (uint32_t dim = 4; dim <= MAXDIM; dim += 4) {
+        mn_clf_matrix m = {.q = q, .scale = scale, .rows = ROWS, .dim = dim};
+        for (size_t n = 0; n <= 200; n += 7) {
+            for (size_t i = 0; i < n; i++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                rows[i] = (uint32_t)(rng >> 33) % ROWS;
+            }
+            float want[MAXDIM] = {0}, got[MAXDIM];
+            for (size_t i = 0; i < n; i++)
+                add_row(&m, rows[i], want);
+            qsums[dim / 4](&m, rows, n, got);
+            if (memcmp(want, got, dim * sizeof(float)) != 0)
+                MN_FAIL_AT("dim %u, %zu rows: sums differ", dim, n);
+        }
+    }
+#endif
 }
 
 TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
@@ -560,4 +632,5 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                   TEST_ENTRY(training_survives_allocation_failures)
                                       TEST_ENTRY(autotune_returns_a_good_model)
                                           TEST_ENTRY(early_stopping_on_validation)
-                                              TEST_ENTRY(token_hash_matches_normalizer))
+                                              TEST_ENTRY(word_hashes_match_reference)
+                                                  TEST_ENTRY(quantized_row_sums_match_scalar))

@@ -6,8 +6,8 @@
  * kana, Hangul, Thai and Devanagari, punctuation runs and ill-formed bytes; exact byte offsets
  * on multi-byte text; structural invariants on random input (order, no overlap, in bounds, no
  * white space inside a token, nothing but separators left out); the ASCII fast paths against
- * the general path, token for token; the cap contract of mn_tokenize; kind names; and no
- * allocation.
+ * the general path, token for token, and their quick exits (F_END, F_SOLO); batches against the
+ * iterator, hashes included; the cap contract of mn_tokenize; kind names; and no allocation.
  */
 #include "micronlp/text.h"
 
@@ -316,16 +316,82 @@ TEST(fast_path_matches_general_path)
         if (!same_as_general(s, len, &at))
             MN_FAIL_AT("iter %d: paths differ at byte %zu of \"%.*s\"", iter, at, (int)len, s);
     }
-    /* Every pair and triple of ASCII bytes, alone and between letters. */
+    /* Every pair and triple of ASCII bytes, alone, after a letter and between letters. */
     for (int c1 = 1; c1 < 128; c1++) {
         for (int c2 = 1; c2 < 128; c2++) {
             for (int c3 = 0; c3 < 128; c3 += 3) {
                 char s[8] = {'a', (char)c1, (char)c2, (char)c3, 'b', 0};
                 size_t at;
-                if (!same_as_general(s, 5, &at) || !same_as_general(s + 1, 2, &at))
+                if (!same_as_general(s, 5, &at) || !same_as_general(s + 1, 2, &at) ||
+                    !same_as_general(s + 1, 3, &at) || !same_as_general(s, 3, &at))
                     MN_FAIL_AT("paths differ on %02x %02x %02x", c1, c2, c3);
             }
         }
+    }
+}
+
+/* The fast paths' quick exits: a word or number ends at once at an F_END byte, which must be
+ * exactly the bytes the longer checks let through (ASCII, not a word character, joiner,
+ * e-mail character, ':' or '@'); an F_SOLO character is a token alone when another ASCII
+ * byte follows, which must be exactly the punctuation and symbols no rule but the run applies
+ * to (not # @ - + . ! ?). */
+TEST(fast_path_flags)
+{
+    for (int c = 0; c < 256; c++) {
+        int want = c < 0x80 && !(aflags[c] & (F_WORD | F_JOIN | F_LOCAL)) && c != ':' &&
+                   c != '@';
+        if (!!(aflags[c] & F_END) != want)
+            MN_FAIL_AT("byte %02x: F_END %d, want %d", c, !!(aflags[c] & F_END), want);
+        want = (acls[c] == C_PUNCT || acls[c] == C_SYMBOL) && !strchr("#@-+.!?", c);
+        if (!!(aflags[c] & F_SOLO) != want)
+            MN_FAIL_AT("byte %02x: F_SOLO %d, want %d", c, !!(aflags[c] & F_SOLO), want);
+    }
+}
+
+/* A batch holds the tokens of mn_tokenizer_next less the skipped kinds, in order, whatever
+ * the batch size, and stops short only at the end; with hashes, each is mn_hash64 of the
+ * token's bytes in src (here a copy of the text with every byte changed). */
+TEST(batch_matches_iterator)
+{
+    static const char *pieces[] = {
+        " ", "\t", "a", "Zx", "word", "0", "42", "3.14", ",", ".", "!!", "-", "'", "_", ":",
+        "http://x.com/a", "@u", "#t", "%", "+", "=", "==", "<", "é", "\xCC\x81", "日", "…",
+        "😀", "\xFF", "\x01", "a@b.io", "www.x.org",
+    };
+    static const unsigned skips[] = {
+        0, MN_TOK_BIT(MN_TOK_PUNCT) | MN_TOK_BIT(MN_TOK_SYMBOL), MN_TOK_BIT(MN_TOK_WORD),
+        ~0u, MN_TOK_BIT(MN_TOK_URL) | MN_TOK_BIT(MN_TOK_EMOJI) | MN_TOK_BIT(MN_TOK_NUMBER),
+    };
+    for (int iter = 0; iter < 20000; iter++) {
+        char s[256], src[256];
+        size_t len = random_text(pieces, sizeof pieces / sizeof pieces[0], 64, s);
+        for (size_t i = 0; i < len; i++)
+            src[i] = (char)(s[i] ^ 0x5A);
+        unsigned skip = skips[rnd() % (sizeof skips / sizeof skips[0])];
+        size_t cap = 1 + rnd() % 8;
+        int hash = rnd() % 2;
+        mn_token want[256], got[256 + 8];
+        uint64_t h[256 + 8];
+        size_t nw = 0, ng = 0, k;
+        mn_tokenizer one, batch;
+        mn_tokenizer_init(&one, s, len);
+        while (mn_tokenizer_next(&one, &want[nw]))
+            nw += !((skip >> want[nw].kind) & 1);
+        mn_tokenizer_init(&batch, s, len);
+        do {
+            k = mn_tokenizer_next_batch(&batch, skip, hash ? src : NULL, got + ng,
+                                        hash ? h + ng : NULL, cap);
+            ng += k;
+        } while (k == cap);
+        ASSERT_EQ(ng, nw);
+        for (size_t i = 0; i < nw; i++) {
+            if (got[i].off != want[i].off || got[i].len != want[i].len ||
+                got[i].kind != want[i].kind)
+                MN_FAIL_AT("iter %d: token %zu differs in \"%.*s\"", iter, i, (int)len, s);
+            if (hash && h[i] != mn_hash64(src + want[i].off, want[i].len))
+                MN_FAIL_AT("iter %d: hash %zu differs in \"%.*s\"", iter, i, (int)len, s);
+        }
+        ASSERT_EQ(mn_tokenizer_next_batch(&batch, skip, NULL, got, NULL, cap), 0);
     }
 }
 
@@ -351,4 +417,5 @@ TEST(no_allocation)
 TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(offsets_on_multibyte_text)
               TEST_ENTRY(tokenize_cap_and_iterator) TEST_ENTRY(kind_names)
                   TEST_ENTRY(invariants_on_random_text)
-                      TEST_ENTRY(fast_path_matches_general_path) TEST_ENTRY(no_allocation))
+                      TEST_ENTRY(fast_path_matches_general_path) TEST_ENTRY(fast_path_flags)
+                          TEST_ENTRY(batch_matches_iterator) TEST_ENTRY(no_allocation))
