@@ -143,7 +143,7 @@ int cmd_route(int argc, char **argv)
             printf("\n");
         }
         printf("%s: ok\n", pipes);
-        goto done;
+        goto flush;
     }
     if ((rc = mn_runner_new(o.threads, &runner)) != 0 || (rc = mn_route_new(&rt)) != 0) {
         code = cli_fail(NULL, rc, NULL);
@@ -169,9 +169,16 @@ int cmd_route(int argc, char **argv)
             if ((code = route_one(p, runner, rt, &o, line, (size_t)n, where)) != MN_EXIT_OK)
                 break;
         }
+        /* getline returns -1 on a read error as at the end: without this check a failed read
+         * would end the input early and still exit 0. */
+        int bad = code == MN_EXIT_OK && ferror(f), e = errno;
         free(line);
         if (f != stdin)
             fclose(f);
+        if (bad) {
+            cli_error("--input %s: read error: %s", o.input, strerror(e));
+            code = MN_EXIT_FAIL;
+        }
     } else {
         for (int i = 0; i < npos && code == MN_EXIT_OK; i++) {
             char where[32];
@@ -179,7 +186,8 @@ int cmd_route(int argc, char **argv)
             code = route_one(p, runner, rt, &o, pos[i], strlen(pos[i]), where);
         }
     }
-    if (fflush(stdout) != 0 && code == MN_EXIT_OK) {
+flush:
+    if ((fflush(stdout) != 0 || ferror(stdout)) && code == MN_EXIT_OK) {
         cli_error("writing the results: %s", strerror(errno));
         code = MN_EXIT_FAIL;
     }

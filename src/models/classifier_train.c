@@ -817,7 +817,8 @@ static int train(const mn_classifier_config *cfg, const mn_dataset *data, double
     for (size_t i = 0; i < words.cap; i++)
         if (words.slots[i].count >= (uint64_t)cfg->min_count)
             words.slots[nw++] = words.slots[i];
-    qsort(words.slots, nw, sizeof *words.slots, by_count_desc);
+    if (nw) /* with no word at all (punctuation-only texts) slots is NULL: not for qsort */
+        qsort(words.slots, nw, sizeof *words.slots, by_count_desc);
 
     c = mn__clf_new();
     if (!c)

@@ -5,7 +5,8 @@
 # loads; --explain says which steps ran and why the others were skipped; the JSON result of a
 # German text skips the English models; the routed and the run-everything pipelines agree on
 # every step that ran in both; invalid pipeline files are refused with file:line:column and
-# exit code 1; bad arguments exit 2. Ends with "N passed, M failed".
+# exit code 1, as are input that fails to read and output that fails to write; bad arguments
+# exit 2. Ends with "N passed, M failed".
 set -uo pipefail
 
 BIN=${MN_BIN:?set MN_BIN to the micronlp binary}
@@ -86,6 +87,11 @@ check "unknown pipeline: exit 2" '[[ $? == 2 ]] && grep -q "no such pipeline" $T
 printf 'ok\n\xc3\x28 bad\n' >"$TMP/bad.txt"
 R --input "$TMP/bad.txt"
 check "invalid UTF-8 input line: exit 1 with file:line" '[[ $? == 1 ]] && grep -q "bad.txt:2: invalid UTF-8" $TMP/out'
+R --no-times --input - <"$TMP"
+check "input that fails to read (a directory on stdin): exit 1, not a short run" \
+    '[[ $? == 1 ]] && grep -q "read error: Is a directory" $TMP/out'
+"$BIN" route --repo "$SRC/models" --check >/dev/full 2>"$TMP/out"
+check "--check to a full device: exit 1" '[[ $? == 1 ]] && grep -q "writing the results" $TMP/out'
 "$BIN" route --help >"$TMP/out" 2>&1
 check "--help" '[[ $? == 0 ]] && grep -q -- "--explain" $TMP/out'
 

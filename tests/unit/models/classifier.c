@@ -283,6 +283,31 @@ TEST(bad_config_is_refused)
     mn_dataset_free(d);
 }
 
+/* Texts with no word at all still train (the vocabulary is empty, the bias row decides): the
+ * empty word table was once handed to qsort as NULL, which UBSan stops on. */
+TEST(texts_without_words_train)
+{
+    const char *path = mn_test_tmp_path("punct.txt");
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        abort();
+    fputs("__label__a !!!\n__label__b ???\n", f);
+    if (fclose(f) != 0)
+        abort();
+    mn_dataset *d = NULL;
+    mn_err err;
+    ASSERT_EQ(mn_dataset_load(path, MN_DATA_AUTO, NULL, &d, &err), 0);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 8;
+    cfg.bucket = 1000;
+    mn_model *m = NULL;
+    ASSERT_EQ(mn_classifier_train(&cfg, d, &m, &err), 0);
+    ASSERT_EQ(mn_model_label_count(m), 2);
+    mn_model_release(m);
+    mn_dataset_free(d);
+}
+
 /* ---- min_df, idf_lr, keep_rows ------------------------------------------------------------ */
 
 /* train.txt plus one text with a word no other text has ("zebra"). */
@@ -629,6 +654,7 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                       TEST_ENTRY(quantized_round_trip_keeps_accuracy)
                           TEST_ENTRY(warm_prediction_does_not_allocate)
                               TEST_ENTRY(threshold_and_k) TEST_ENTRY(bad_config_is_refused)
+                                  TEST_ENTRY(texts_without_words_train)
                                   TEST_ENTRY(training_survives_allocation_failures)
                                       TEST_ENTRY(autotune_returns_a_good_model)
                                           TEST_ENTRY(early_stopping_on_validation)
