@@ -152,8 +152,11 @@ static void apply_config(mn_server *s, mn__entry *e)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s/config", s->cfg.repo_dir, e->name);
     FILE *f = fopen(path, "r");
-    if (!f)
+    if (!f) {
+        if (errno != ENOENT) /* a config that exists but cannot be read is not silently absent */
+            mn__log(s, "warn", "event=config path=%s error=\"%s\"", path, strerror(errno));
         return;
+    }
     char line[512];
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
@@ -198,6 +201,9 @@ static void apply_config(mn_server *s, mn__entry *e)
                     "value out of range\"", path, lineno, p);
         pthread_mutex_unlock(&e->mu);
     }
+    if (ferror(f))
+        mn__log(s, "warn", "event=config path=%s line=%d error=\"read error: %s\"", path,
+                lineno + 1, strerror(errno));
     fclose(f);
 }
 

@@ -45,6 +45,8 @@ mkdir -p "$TMP/repo/spam/1" "$TMP/repo/ner/1"
 cp "$TMP/repo/topic/1/model.mnlp" "$TMP/repo/spam/1/model.mnlp"
 # per-model limits above the server's, so an overload test request keeps a worker busy ~1 ms
 printf '# spam takes bigger batches\nmax_texts = 64\nmax_text_bytes = 8192\n' >"$TMP/repo/spam/config"
+# a config that cannot be read (a directory): logged, and the model still served
+mkdir "$TMP/repo/ner/config"
 cp "$TMP/repo/topic/1/model.mnlp" "$TMP/repo/flat.mnlp"
 echo "s3cret-token" >"$TMP/token"
 
@@ -388,6 +390,8 @@ sys.exit(0 if stats["failed"] == 0 and stats["v1"] > 0 and stats["v2"] > 0 and l
 EOF
 if [[ $? == 0 ]]; then ok "hot swap under load: zero failed requests, answers switch to version 2 ($(cat "$TMP/swap"))"; else bad "hot swap under load: $(cat "$TMP/swap")"; fi
 grep -q "event=swap model=topic from=1 to=2" "$TMP/log" && ok "swap logged" || bad "swap not logged"
+grep -q "event=config path=$TMP/repo/ner/config line=1 error=\"read error: Is a directory\"" "$TMP/log" &&
+    ok "an unreadable per-model config is logged" || bad "an unreadable per-model config is not logged"
 
 # ---- a corrupted version is refused; version 2 keeps serving ------------------------------
 mkdir -p "$TMP/bad3"
