@@ -22,7 +22,8 @@
  * scratch (slot 0: tokens, word and phrase tables carved from one block; slot 1: the
  * normalisation buffer; both grow-only), so a warm call allocates nothing:
  *   1. tokens: mn_tokenizer_next; Thai/Lao words split at the list's stop words found inside
- *      them; per token the normalised hash, sentence (mn_sentencer), casing, kind
+ *      them; per token the normalised hash (normalised once per distinct spelling), sentence
+ *      (mn_sentencer), casing, kind
  *   2. words: distinct normalised words and their frequency (open addressing)
  *   3. language: the given list, or a guess from stop-word hits, or none (a length rule)
  *   4. stop marks (longest stop phrase first), content marks
@@ -492,13 +493,45 @@ static int is_upper_cp(const char *s, size_t len, size_t *cp_len)
     return fl != n || memcmp(folded, s, n) != 0;
 }
 
-/* Pass 1b: per-token hash, flags and sentence. */
-static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n)
+/* Normalised hash of token t, whose bytes hold something other than ASCII. A token met before
+ * in this text with the same bytes takes the hash of its first occurrence: normalising non-ASCII
+ * text (NFKC + case fold) is the costliest step per token, and a text repeats about half of its
+ * words. The table (cap entries, a power of two) holds token indices, keyed by the raw bytes'
+ * hash and checked by comparing the bytes, so a hit is exact. (ASCII is cheaper to normalise
+ * than to look up.) */
+static int token_hash_cached(kw_run *r, kw_tok *tok, uint32_t i, uint32_t *tab, size_t cap)
+{
+    kw_tok *t = &tok[i];
+    const char *w = r->text + t->off;
+    size_t mask = cap - 1, j = (size_t)mn_hash64(w, t->len) & mask;
+    for (;;) {
+        uint32_t ti = tab[j];
+        if (ti == NONE)
+            break;
+        if (tok[ti].len == t->len && memcmp(r->text + tok[ti].off, w, t->len) == 0) {
+            t->h = tok[ti].h;
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+    const char *nw;
+    size_t nl;
+    int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
+    if (rc)
+        return rc;
+    t->h = mn_hash64(nw, nl);
+    tab[j] = i;
+    return 0;
+}
+
+/* Pass 1b: per-token hash, flags and sentence. tab (cap entries, at least twice n) is scratch
+ * for token_hash_cached; pass 2 fills it anew. */
+static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_t cap)
 {
     mn_sentencer sp;
     mn_sentence cur = {0, 0};
     uint32_t sent = 0;
-    int have = 0, sent_start = 1;
+    int have = 0, sent_start = 1, tab_ready = 0;
     mn_sentencer_init(&sp, r->text, r->len);
     have = mn_sentencer_next(&sp, &cur);
     for (size_t i = 0; i < n; i++) {
@@ -515,13 +548,43 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n)
             sent_start = 1;
         }
         t->sent = sent;
-        const char *nw;
-        size_t nl;
-        int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
-        if (rc)
-            return rc;
-        t->h = mn_hash64(nw, nl);
-        size_t cps = count_cps(w, t->len);
+        /* One look at the bytes: ASCII or not, letters, capitals, UTF-8 continuation bytes, and
+         * the bytes lower-cased into the normalisation buffer, which for ASCII is what NFKC +
+         * case folding (mn_normalize) gives. */
+        int ascii = 1, letters = 0, upper = 0;
+        size_t cont = 0;
+        char *lo = t->len <= r->nb.cap ? r->nb.p : NULL;
+        for (size_t j = 0; j < t->len; j++) {
+            unsigned char c = (unsigned char)w[j];
+            if (lo)
+                lo[j] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+            if (c >= 0x80) {
+                ascii = 0;
+                cont += (c & 0xC0) == 0x80;
+            } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+                letters++;
+                upper += c <= 'Z';
+            }
+        }
+        if (ascii && lo) {
+            t->h = mn_hash64(lo, t->len);
+        } else if (ascii) {
+            const char *nw;
+            size_t nl;
+            int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
+            if (rc)
+                return rc;
+            t->h = mn_hash64(nw, nl);
+        } else {
+            if (!tab_ready) {
+                memset(tab, 0xFF, cap * sizeof *tab);
+                tab_ready = 1;
+            }
+            int rc = token_hash_cached(r, tok, (uint32_t)i, tab, cap);
+            if (rc)
+                return rc;
+        }
+        size_t cps = t->len - cont;
         t->cps = (uint8_t)(cps > 255 ? 255 : cps);
         uint8_t f = 0;
         if (t->kind == MN_TOK_WORD || t->kind == MN_TOK_CJK || t->kind == MN_TOK_HASHTAG)
@@ -537,18 +600,8 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n)
             if (kana)
                 f |= TF_KANA;
         } else if (f & TF_WORD) {
-            int ascii = 1, letters = 0, upper = 0;
-            for (size_t j = 0; j < t->len; j++) {
-                unsigned char c = (unsigned char)w[j];
-                if (c >= 0x80) {
-                    ascii = 0;
-                    f |= TF_LETTER;
-                } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-                    letters++;
-                    upper += c <= 'Z';
-                    f |= TF_LETTER;
-                }
-            }
+            if (!ascii || letters)
+                f |= TF_LETTER;
             if (ascii && letters >= 2 && upper == letters)
                 f |= TF_ACRONYM;
             size_t first_len;
@@ -647,8 +700,8 @@ static int32_t guess_lang(const mn_keywords *kw, const kw_tok *tok, size_t n, ui
     return best >= 2 && best > second ? li : -1;
 }
 
-/* Pass 4: stop and content marks. */
-static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_mem *m, size_t n,
+/* Pass 4: stop and content marks; returns the number of content tokens. */
+static size_t mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_mem *m, size_t n,
                       uint32_t nwords_tok)
 {
     kw_tok *tok = m->tok;
@@ -681,6 +734,7 @@ static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_
                 t->flags |= TF_STOP;
         }
     }
+    size_t ncontent = 0;
     for (size_t i = 0; i < n; i++) {
         kw_tok *t = &tok[i];
         uint8_t f = t->flags;
@@ -690,14 +744,20 @@ static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_
         if (t->cps == 1 && !(f & TF_CJK) && (unsigned char)text[t->off] < 0x80)
             continue;
         t->flags |= TF_CONTENT;
+        ncontent++;
     }
+    return ncontent;
 }
 
-/* Pass 5a: word statistics for YAKE (all words; content words are the ones scored). */
-static void stats_pass(kw_mem *m, size_t n)
+/* Pass 5a: word statistics for YAKE (all words; content words are the ones scored). A pair of
+ * neighbours ends at a word, so the pair set needs room for nwtok (word tokens) only. */
+static void stats_pass(kw_mem *m, size_t n, size_t nwtok)
 {
-    size_t mask = m->pcap - 1;
-    memset(m->pairs, 0, m->pcap * sizeof *m->pairs);
+    size_t cap = pow2_at_least(2 * nwtok);
+    if (cap > m->pcap)
+        cap = m->pcap;
+    size_t mask = cap - 1;
+    memset(m->pairs, 0, cap * sizeof *m->pairs);
     for (size_t i = 0; i < n; i++) {
         kw_tok *t = &m->tok[i];
         if (t->word == NONE)
@@ -749,13 +809,35 @@ static void yake_word_scores(kw_mem *m, size_t n, uint32_t nwords, uint32_t nsen
     }
     double mean = cnt ? sum / cnt : 0, var = cnt ? sum2 / cnt - mean * mean : 0;
     double sd = var > 0 ? sqrt(var) : 0;
+    /* Most words are rare and occur first in an early sentence: their logarithms are taken
+     * once per call (the same values, from the same calls). -1 marks "not yet": both are
+     * at least 0 (tf >= 1; log(log(3 + s)) > 0). */
+    enum { MEMO = 64 };
+    double log_tf[MEMO], pos_of[MEMO];
+    for (size_t i = 0; i < MEMO; i++)
+        log_tf[i] = pos_of[i] = -1;
     for (uint32_t i = 0; i < nwords; i++) {
         kw_word *w = &m->words[i];
         if (!w->cfreq)
             continue;
         double tf = w->tf;
-        double t_case = (double)w->tf_case / (1.0 + log(tf));
-        double t_pos = log(log(3.0 + w->first_sent));
+        double ltf;
+        if (w->tf < MEMO) {
+            if (log_tf[w->tf] < 0)
+                log_tf[w->tf] = log(tf);
+            ltf = log_tf[w->tf];
+        } else {
+            ltf = log(tf);
+        }
+        double t_case = (double)w->tf_case / (1.0 + ltf);
+        double t_pos;
+        if (w->first_sent < MEMO) {
+            if (pos_of[w->first_sent] < 0)
+                pos_of[w->first_sent] = log(log(3.0 + w->first_sent));
+            t_pos = pos_of[w->first_sent];
+        } else {
+            t_pos = log(log(3.0 + w->first_sent));
+        }
         double t_freq = tf / (mean + sd);
         double wl = w->left_n ? (double)w->left_d / w->left_n : 0;
         double wr = w->right_n ? (double)w->right_d / w->right_n : 0;
@@ -765,21 +847,17 @@ static void yake_word_scores(kw_mem *m, size_t n, uint32_t nwords, uint32_t nsen
     }
 }
 
-/* Inserts the phrase tok[a..b) (content tokens); returns its index or NONE when full. */
-static uint32_t phrase_add(kw_mem *m, uint32_t *np, size_t maxp, uint32_t a, uint32_t b)
+/* Inserts the phrase tok[a..b) (content tokens) whose word hashes combine to h and set the
+ * bits of mask (see kw_phrase); returns its index or NONE when full. The table has cap slots. */
+static uint32_t phrase_add(kw_mem *m, uint32_t *np, size_t maxp, size_t cap, uint32_t a,
+                           uint32_t b, uint64_t h, uint64_t bits)
 {
-    uint64_t h = m->words[m->tok[a].word].h;
-    for (uint32_t i = a + 1; i < b; i++)
-        h = mn_hash_combine(h, m->words[m->tok[i].word].h);
-    size_t mask = m->phcap - 1, j = (size_t)mix64(h) & mask;
+    size_t mask = cap - 1, j = (size_t)mix64(h) & mask;
     for (;;) {
         uint32_t pi = m->ptab[j];
         if (pi == NONE) {
             if (*np >= maxp)
                 return NONE;
-            uint64_t bits = 0;
-            for (uint32_t i = a; i < b; i++)
-                bits |= (uint64_t)1 << (m->words[m->tok[i].word].h & 63);
             m->ptab[j] = *np;
             m->phrases[*np] = (kw_phrase){.h = h, .first = a, .end = b, .tf = 1, .mask = bits};
             return (*np)++;
@@ -798,12 +876,17 @@ static int phrase_ok(const kw_tok *tok, uint32_t a, uint32_t b)
     return b - a > 1 || !(tok[a].flags & TF_CJK) || tok[a].cps > 1;
 }
 
-/* Pass 5b: candidates. */
-static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake)
+/* Pass 5b: candidates. A phrase holds content tokens only, at most maxw of them, so there are
+ * at most ncontent * maxw: the phrase table is sized for that rather than for all n tokens
+ * (a phrase's index follows the order of insertion, whatever the table's size). */
+static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size_t ncontent)
 {
     uint32_t np = 0;
     size_t maxp = n * maxw;
-    memset(m->ptab, 0xFF, m->phcap * sizeof *m->ptab);
+    size_t cap = pow2_at_least(2 * ncontent * maxw);
+    if (cap > m->phcap)
+        cap = m->phcap;
+    memset(m->ptab, 0xFF, cap * sizeof *m->ptab);
     for (size_t i = 0; i < n;) {
         if (!(m->tok[i].flags & TF_CONTENT)) {
             i++;
@@ -817,7 +900,13 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake)
             for (size_t a = i; a < b;) {
                 size_t e = a + maxw < b ? a + maxw : b;
                 if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e)) {
-                    phrase_add(m, &np, maxp, (uint32_t)a, (uint32_t)e);
+                    uint64_t h = 0, bits = 0;
+                    for (size_t x = a; x < e; x++) {
+                        uint64_t wh = m->words[m->tok[x].word].h;
+                        h = x == a ? wh : mn_hash_combine(h, wh);
+                        bits |= (uint64_t)1 << (wh & 63);
+                    }
+                    phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits);
                     for (size_t x = a; x < e; x++) {
                         kw_word *w = &m->words[m->tok[x].word];
                         w->deg += (uint32_t)(e - a);
@@ -827,10 +916,17 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake)
                 a = e;
             }
         } else {
-            for (size_t a = i; a < b; a++)
-                for (size_t e = a + 1; e <= b && e - a <= maxw; e++)
+            /* The phrases starting at a grow one word at a time: their hash and mask too. */
+            for (size_t a = i; a < b; a++) {
+                uint64_t h = 0, bits = 0;
+                for (size_t e = a + 1; e <= b && e - a <= maxw; e++) {
+                    uint64_t wh = m->words[m->tok[e - 1].word].h;
+                    h = e == a + 1 ? wh : mn_hash_combine(h, wh);
+                    bits |= (uint64_t)1 << (wh & 63);
                     if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e))
-                        phrase_add(m, &np, maxp, (uint32_t)a, (uint32_t)e);
+                        phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits);
+                }
+            }
         }
         i = b;
     }
@@ -1018,7 +1114,7 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
     } else {
         assert(m.tok == to.p);
     }
-    if ((rc = analyse_tokens(&r, m.tok, n)))
+    if ((rc = analyse_tokens(&r, m.tok, n, m.wtab, m.wcap)))
         return rc;
     uint32_t nwords = 0, nwtok = 0;
     {
@@ -1057,12 +1153,12 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
         li = guess_lang(kw, m.tok, n, m.langc);
         guessed = li >= 0;
     }
-    mark_pass(kw, li, text, &m, n, nwtok);
-    stats_pass(&m, n);
+    size_t ncontent = mark_pass(kw, li, text, &m, n, nwtok);
+    stats_pass(&m, n, nwtok);
     uint32_t nsent = m.tok[n - 1].sent + 1;
     if (!rake)
         yake_word_scores(&m, n, nwords, nsent);
-    uint32_t np = candidates_pass(&m, n, maxw, rake);
+    uint32_t np = candidates_pass(&m, n, maxw, rake, ncontent);
     phrase_scores(&m, np, rake);
     for (uint32_t p = 0; p < np; p++)
         m.order[p] = p;
