@@ -99,8 +99,9 @@ size_t mn__tagger_buf_bytes(const size_t *lens, size_t n)
 }
 
 /* Shape: X for upper-case ASCII, x lower, d digit, other ASCII as is, u for non-ASCII; runs
- * longer than 3 collapse (shape) or any run collapses (short shape). */
-static void shapes(const char *w, size_t len, uint64_t *shape, uint64_t *sshape)
+ * longer than 3 collapse (shape) or any run collapses (short shape). shape may be NULL when
+ * only the short shape is wanted (a word the tag dictionary knows: its neighbours read it). */
+static inline void shapes(const char *w, size_t len, uint64_t *shape, uint64_t *sshape)
 {
     char a[32], b[32];
     size_t na = 0, nb = 0, run = 0;
@@ -124,7 +125,7 @@ static void shapes(const char *w, size_t len, uint64_t *shape, uint64_t *sshape)
         if (run == 1 && nb < sizeof b) b[nb++] = c;
         prev = c;
     }
-    *shape = mn_hash64(a, na);
+    if (shape) *shape = mn_hash64(a, na);
     *sshape = mn_hash64(b, nb);
 }
 
@@ -180,8 +181,17 @@ static uint64_t suffix_hash(const char *s, size_t n, int k)
     return mn_hash64(s + i, n - i);
 }
 
-void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, uint32_t mask,
-                       char *buf, size_t buf_cap, uint32_t *feats, void *info_mem)
+/* Marks a token the tag dictionary knows in decode's row counts (see below). */
+#define KNOWN UINT32_MAX
+
+/* mn__tagger_static, and when known is not NULL the tag dictionary (dict_slots may be 0) as
+ * well: a token the dictionary knows gets known[i] = KNOWN and tags[i] = its tag, and only
+ * the values its neighbours read (info), not its own features, which nothing reads. Other
+ * tokens get known[i] = 0 and their features, exactly as mn__tagger_static gives them. */
+static inline void features(const char *const *words, const size_t *lens, size_t n, uint32_t mask,
+                            char *buf, size_t buf_cap, uint32_t *feats, void *info_mem,
+                            const mn_tg_dict *dict, uint32_t dict_slots, uint32_t *tags,
+                            uint32_t *known)
 {
     tokinfo *info = info_mem;
     size_t used = 0;
@@ -193,8 +203,18 @@ void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, u
         char *lw = buf + used;
         size_t ll = used + cap <= buf_cap ? lower_into(w, len, lw, cap) : 0;
         used += cap;
+        uint64_t wh = mn_hash64(w, len), lh = mn_hash64(lw, ll), shape, sshape;
+        if (known) {
+            int64_t tag = mn__tg_dict_find(dict, dict_slots, wh);
+            known[i] = tag >= 0 ? KNOWN : 0;
+            if (tag >= 0) {
+                tags[i] = (uint32_t)tag;
+                shapes(w, len, NULL, &sshape);
+                info[i] = (tokinfo){lh, suffix_hash(lw, ll, 3), sshape, wh};
+                continue;
+            }
+        }
         uint32_t *f = feats + i * MN_TAGGER_NSTATIC;
-        uint64_t lh = mn_hash64(lw, ll), shape, sshape;
         shapes(w, len, &shape, &sshape);
         unsigned flags = i == 0 ? 1u : 0u;
         int upper = 0, lower = 0;
@@ -212,7 +232,7 @@ void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, u
         if (len && w[0] >= 'A' && w[0] <= 'Z') flags |= 8u;
         if (upper && !lower) flags |= 16u;
         if (upper && lower && !(flags & 8u)) flags |= 32u; /* inner capitals: iPhone, McDonald */
-        uint64_t suf3 = suffix_hash(lw, ll, 3), wh = mn_hash64(w, len);
+        uint64_t suf3 = suffix_hash(lw, ll, 3);
         info[i] = (tokinfo){lh, suf3, sshape, wh};
         f[F_BIAS] = bucket_of(1, F_BIAS, mask);
         f[F_WORD] = bucket_of(wh, F_WORD, mask);
@@ -228,6 +248,7 @@ void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, u
     }
     /* Pass 2: neighbours. */
     for (size_t i = 0; i < n; i++) {
+        if (known && known[i] == KNOWN) continue;
         uint32_t *f = feats + i * MN_TAGGER_NSTATIC;
         uint64_t lm1 = i >= 1 ? info[i - 1].lower : H_START1;
         uint64_t lm2 = i >= 2 ? info[i - 2].lower : (i == 1 ? H_START1 : H_START2);
@@ -248,6 +269,12 @@ void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, u
         f[F_BIGRAM_L] = bucket_of(mn_hash_combine(lm1, info[i].lower), F_BIGRAM_L, mask);
         f[F_BIGRAM_R] = bucket_of(mn_hash_combine(info[i].lower, lp1), F_BIGRAM_R, mask);
     }
+}
+
+void mn__tagger_static(const char *const *words, const size_t *lens, size_t n, uint32_t mask,
+                       char *buf, size_t buf_cap, uint32_t *feats, void *info_mem)
+{
+    features(words, lens, n, mask, buf, buf_cap, feats, info_mem, NULL, 0, NULL, NULL);
 }
 
 void mn__tagger_dynamic(uint32_t p1, uint32_t p2, uint64_t lower_hash, uint32_t mask, uint32_t *out)
@@ -274,13 +301,16 @@ size_t mn__tagger_info_bytes(size_t n)
 
 /* ---- rows ------------------------------------------------------------------------------------ */
 
-static inline const mn_tg_entry *find_row(const mn_tagger *t, uint32_t bucket)
+#define NO_ROW UINT32_MAX
+
+/* The first entry of a bucket's row, or NO_ROW. */
+static inline uint32_t find_row(const mn_tagger *t, uint32_t bucket)
 {
     uint32_t key = bucket + 1;
     for (uint32_t j = (key * 2654435761u) & t->p.slot_mask;; j = (j + 1) & t->p.slot_mask) {
         uint32_t k = t->slots[2 * j];
-        if (k == key) return t->entries + t->slots[2 * j + 1];
-        if (k == 0) return NULL;
+        if (k == key) return t->slots[2 * j + 1];
+        if (k == 0) return NO_ROW;
     }
 }
 
@@ -289,60 +319,114 @@ static inline void prefetch_slot(const mn_tagger *t, uint32_t bucket)
     MN_PREFETCH(&t->slots[2 * (((bucket + 1) * 2654435761u) & t->p.slot_mask)]);
 }
 
-static inline void add_row(const mn_tagger *t, uint32_t bucket, int32_t *score)
+/* Scores are integer sums (|score| < 2^20), so the order rows are added in does not matter. */
+static inline void add_entries(const mn_tg_entry *e, int32_t *score)
 {
-    const mn_tg_entry *e = find_row(t, bucket);
-    if (!e) return;
     for (;; e++) {
         score[e->tag & 0x7fff] += e->w;
         if (e->tag & 0x8000) break;
     }
 }
 
-/* Greedy decoding of one sentence whose static features are computed. */
-static void decode(const mn_tagger *t, const uint32_t *feats, const void *info, size_t n,
+/* Looks up the rows of token i's static features, keeps the first entries of those found in
+ * f[0..count) (over the buckets, which are read first) and returns count; the entries are
+ * prefetched for the token's turn. */
+static inline uint32_t gather_rows(const mn_tagger *t, uint32_t *f)
+{
+    uint32_t c = 0;
+    for (int k = 0; k < MN_TAGGER_NSTATIC; k++) {
+        uint32_t r = find_row(t, f[k]);
+        if (r == NO_ROW) continue;
+        MN_PREFETCH(t->entries + r);
+        f[c++] = r;
+    }
+    return c;
+}
+
+/* Largest gap k = best score - score whose softmax term exp(-k * scale) decoding tabulates
+ * (beyond it exp is called), and the smallest tag set worth the table. */
+enum { EXP_TAB_MAX = 1 << 16, EXP_TAB_MIN_TAGS = 32 };
+
+static int build_exp_tab(mn_tagger *t)
+{
+    mn_free(t->exp_tab);
+    t->exp_tab = NULL;
+    t->exp_len = 0;
+    double sc = t->p.scale;
+    if (t->p.ntags < EXP_TAB_MIN_TAGS || !(sc > 0.0) || 30.0 / sc > EXP_TAB_MAX - 2) return 0;
+    /* The same d as decode's (score - top) * sc; terms enter while d > -30, and d falls as
+     * k grows, so the table ends at the first k left out. */
+    uint32_t len = 0;
+    while ((double)(-(int64_t)len) * sc > -30.0)
+        len++;
+    double *tab = mn_malloc((len ? len : 1) * sizeof *tab);
+    if (!tab) return MN_ENOMEM;
+    for (uint32_t k = 0; k < len; k++)
+        tab[k] = exp((double)(-(int64_t)k) * sc);
+    t->exp_tab = tab;
+    t->exp_len = len;
+    return 0;
+}
+
+/* Greedy decoding of one sentence whose static features are computed: known[i] is KNOWN for
+ * a token the tag dictionary tagged (tags[i] is set), else 0. Lookups run ahead of scoring:
+ * slots two tokens ahead are prefetched, rows one token ahead are found (once: their first
+ * entries replace the buckets in feats, their number replaces known) and their entries
+ * prefetched (see tagger_train.c). */
+static void decode(const mn_tagger *t, uint32_t *feats, const void *info, uint32_t *known, size_t n,
                    int32_t *score, uint32_t *tags, float *scores)
 {
     uint32_t nt = t->p.ntags, mask = t->p.bucket_mask;
     uint32_t p1 = nt, p2 = nt; /* nt = before the sentence */
     for (size_t i = 0; i < n && i < 2; i++)
-        for (int k = 0; k < MN_TAGGER_NSTATIC; k++)
-            prefetch_slot(t, feats[i * MN_TAGGER_NSTATIC + k]);
+        if (known[i] != KNOWN)
+            for (int k = 0; k < MN_TAGGER_NSTATIC; k++)
+                prefetch_slot(t, feats[i * MN_TAGGER_NSTATIC + k]);
+    if (known[0] != KNOWN) known[0] = gather_rows(t, feats);
     for (size_t i = 0; i < n; i++) {
-        /* Slots two tokens ahead, entries one token ahead (see tagger_train.c). */
-        if (i + 2 < n)
+        if (i + 2 < n && known[i + 2] != KNOWN)
             for (int k = 0; k < MN_TAGGER_NSTATIC; k++)
                 prefetch_slot(t, feats[(i + 2) * MN_TAGGER_NSTATIC + k]);
-        if (i + 1 < n)
-            for (int k = 0; k < MN_TAGGER_NSTATIC; k++) {
-                const mn_tg_entry *e = find_row(t, feats[(i + 1) * MN_TAGGER_NSTATIC + k]);
-                if (e) MN_PREFETCH(e);
-            }
-        int64_t known = mn__tg_dict_find(t->dict, t->p.dict_slots, mn__tagger_info_word(info, i));
-        if (known >= 0) {
-            tags[i] = (uint32_t)known;
+        if (i + 1 < n && known[i + 1] != KNOWN)
+            known[i + 1] = gather_rows(t, feats + (i + 1) * MN_TAGGER_NSTATIC);
+        if (known[i] == KNOWN) {
             if (scores) scores[i] = 1.0f;
             p2 = p1;
-            p1 = (uint32_t)known;
+            p1 = tags[i];
             continue;
         }
         memset(score, 0, nt * sizeof *score);
         const uint32_t *f = feats + i * MN_TAGGER_NSTATIC;
-        for (int k = 0; k < MN_TAGGER_NSTATIC; k++)
-            add_row(t, f[k], score);
+        for (uint32_t k = 0; k < known[i]; k++)
+            add_entries(t->entries + f[k], score);
         uint32_t dyn[MN_TAGGER_NDYN];
         mn__tagger_dynamic(p1, p2, mn__tagger_info_lower(info, i), mask, dyn);
-        for (int k = 0; k < MN_TAGGER_NDYN; k++)
-            add_row(t, dyn[k], score);
-        uint32_t best = 0;
+        for (int k = 0; k < MN_TAGGER_NDYN; k++) {
+            uint32_t r = find_row(t, dyn[k]);
+            if (r != NO_ROW) add_entries(t->entries + r, score);
+        }
+        /* The first best tag: the maximum in one pass the compiler vectorises, then where. */
+        int32_t top = score[0];
         for (uint32_t j = 1; j < nt; j++)
-            if (score[j] > score[best]) best = j;
+            top = score[j] > top ? score[j] : top;
+        uint32_t best = 0;
+        while (score[best] != top)
+            best++;
         tags[i] = best;
         if (scores) {
-            double z = 0.0, top = score[best], sc = t->p.scale;
-            for (uint32_t j = 0; j < nt; j++) {
-                double d = (score[j] - top) * sc;
-                if (d > -30.0) z += exp(d);
+            double z = 0.0;
+            if (t->exp_tab) {
+                /* The same terms, in the same order, as the loop below adds. */
+                for (uint32_t j = 0; j < nt; j++) {
+                    uint32_t k = (uint32_t)(top - score[j]);
+                    if (k < t->exp_len) z += t->exp_tab[k];
+                }
+            } else {
+                double dtop = top, sc = t->p.scale;
+                for (uint32_t j = 0; j < nt; j++) {
+                    double d = (score[j] - dtop) * sc;
+                    if (d > -30.0) z += exp(d);
+                }
             }
             scores[i] = (float)(1.0 / z);
         }
@@ -358,11 +442,15 @@ int mn__tagger_tag(const mn_tagger *t, mn_scratch *s, const char *const *words, 
     size_t bb = mn__tagger_buf_bytes(lens, n);
     void *info = mn__scratch_reserve(s, SLOT_INFO, mn__tagger_info_bytes(n));
     char *buf = mn__scratch_reserve(s, SLOT_LOWER, bb);
-    uint32_t *feats = mn__scratch_reserve(s, SLOT_FEATS, n * MN_TAGGER_NSTATIC * sizeof *feats);
+    /* feats, then known */
+    uint32_t *feats =
+        mn__scratch_reserve(s, SLOT_FEATS, n * (MN_TAGGER_NSTATIC + 1) * sizeof *feats);
     int32_t *score = mn__scratch_reserve(s, SLOT_CHUNKS, (size_t)t->p.ntags * sizeof *score);
     if (!info || !buf || !feats || !score) return MN_ENOMEM;
-    mn__tagger_static(words, lens, n, t->p.bucket_mask, buf, bb, feats, info);
-    decode(t, feats, info, n, score, tags, scores);
+    uint32_t *known = feats + n * MN_TAGGER_NSTATIC;
+    features(words, lens, n, t->p.bucket_mask, buf, bb, feats, info, t->dict, t->p.dict_slots, tags,
+             known);
+    decode(t, feats, info, known, n, score, tags, scores);
     return 0;
 }
 
@@ -386,17 +474,29 @@ static int tag_text(const mn_tagger *t, mn_scratch *s, const char *text, size_t 
                     mn_token **toks_out, uint32_t **tags_out, float **scores_out, size_t *n_out)
 {
     if (len > UINT32_MAX) return MN_ETOOBIG;
-    size_t n = mn_tokenize(text, len, NULL, 0);
-    /* words + lens + tokens + tags + scores, in one slot */
-    size_t need = n * (sizeof(char *) + sizeof(size_t) + sizeof(mn_token) + 8) + 64;
-    char *mem = mn__scratch_reserve(s, SLOT_WORDS, need);
-    if (!mem) return MN_ENOMEM;
-    const char **words = (const char **)(void *)mem;
-    size_t *lens = (size_t *)(void *)(words + n);
-    uint32_t *tags = (uint32_t *)(void *)(lens + n);
-    float *scores = (float *)(void *)(tags + n);
-    mn_token *toks = (mn_token *)(void *)(scores + n + (n & 1));
-    mn_tokenize(text, len, toks, n);
+    /* words + lens + tags + scores + tokens, room for cap tokens each, in one slot. The text
+     * is tokenised once into room guessed from its length (or what the slot already holds),
+     * and again only when it has more tokens than that. */
+    const size_t per = sizeof(char *) + sizeof(size_t) + 8 + sizeof(mn_token);
+    size_t cap = len / 4 + 16, have = s->cap[SLOT_WORDS] / per;
+    if (have > cap) cap = have;
+    const char **words;
+    size_t *lens, n;
+    uint32_t *tags;
+    float *scores;
+    mn_token *toks;
+    for (;;) {
+        char *mem = mn__scratch_reserve(s, SLOT_WORDS, cap * per);
+        if (!mem) return MN_ENOMEM;
+        words = (const char **)(void *)mem;
+        lens = (size_t *)(void *)(words + cap);
+        tags = (uint32_t *)(void *)(lens + cap);
+        scores = (float *)(void *)(tags + cap);
+        toks = (mn_token *)(void *)(scores + cap);
+        n = mn_tokenize(text, len, toks, cap);
+        if (n <= cap) break;
+        cap = n;
+    }
     for (size_t i = 0; i < n; i++) {
         words[i] = text + toks[i].off;
         lens[i] = toks[i].len;
@@ -502,6 +602,7 @@ static void tg_destroy(mn_model *m)
     mn_free(t->type);
     mn_free(t->type_name);
     mn_free(t->type_len);
+    mn_free(t->exp_tab);
     mn_file_close(t->file);
     mn__model_deinit(m);
     mn_free(t);
@@ -553,7 +654,7 @@ int mn__tagger_index_labels(mn_tagger *t)
         }
         t->type[i] = j;
     }
-    return 0;
+    return build_exp_tab(t);
 }
 
 static int need_section(const mn_file *f, uint32_t tag, size_t want, const void **data, mn_err *err)

@@ -139,10 +139,17 @@ typedef struct mn_tagger {
     const char **type_name; /* per type: points into the labels */
     uint32_t *type_len;
     uint32_t ntypes;
+    /* exp_tab[k] = exp(-k * scale) for the k (a best score minus another) whose term enters a
+     * token's softmax, as decoding would compute it; NULL (exp_len 0) for small tag sets or
+     * very fine scales, where decoding calls exp itself. Built with the BIO view. */
+    double *exp_tab;
+    uint32_t exp_len;
 } mn_tagger;
 
 mn_tagger *mn__tagger_new(void);
 void mn__tagger_free(mn_tagger *t);
+/* Builds what tagging derives from the labels and params once (the BIO view, exp_tab);
+ * call after both are set. Returns 0 or MN_ENOMEM. */
 int mn__tagger_index_labels(mn_tagger *t);
 /* Tags n tokens (n >= 0) with the scratch; scores may be NULL. */
 int mn__tagger_tag(const mn_tagger *t, mn_scratch *s, const char *const *words, const size_t *lens,

@@ -4,17 +4,20 @@
  * learns the tiny fixed corpora in tests/data/tagger/ to a floor, is deterministic for a seed,
  * survives save/open unchanged, reports byte offsets into Unicode text, reads entity spans
  * with conlleval's rules (malformed sequences included), scores spans as conlleval does,
- * tags without allocating once warm, and fails training cleanly on any allocation failure.
+ * tags as a naive decoder does (bit for bit), tags without allocating once warm, and fails
+ * training cleanly on any allocation failure.
  */
 #include "models/tagger.h"
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
 #include "tagger_corpus.h"
 #include "test.h"
-
 
 static mn_model *train(const mn_tagged_corpus *c, uint64_t seed, int epoch)
 {
@@ -345,6 +348,151 @@ TEST(eval_counts_unknown_gold_tags)
     mn_tagged_corpus_free(tr);
 }
 
+/* The decoding tagger.c did before its lookahead, dictionary shortcut and exp table, kept as
+ * the naive reference: every feature hashed, every row probed where it is added, exp called. */
+static void naive_tag(const mn_tagger *t, const char *const *words, const size_t *lens, size_t n,
+                      uint32_t *tags, float *scores)
+{
+    size_t bb = mn__tagger_buf_bytes(lens, n);
+    char *buf = malloc(bb);
+    void *info = malloc(mn__tagger_info_bytes(n));
+    uint32_t *feats = malloc((n ? n : 1) * MN_TAGGER_NSTATIC * sizeof *feats);
+    int32_t *score = malloc(t->p.ntags * sizeof *score);
+    mn__tagger_static(words, lens, n, t->p.bucket_mask, buf, bb, feats, info);
+    uint32_t nt = t->p.ntags, p1 = nt, p2 = nt;
+    for (size_t i = 0; i < n; i++) {
+        int64_t known = mn__tg_dict_find(t->dict, t->p.dict_slots, mn__tagger_info_word(info, i));
+        if (known >= 0) {
+            tags[i] = (uint32_t)known;
+            scores[i] = 1.0f;
+            p2 = p1;
+            p1 = (uint32_t)known;
+            continue;
+        }
+        uint32_t f[MN_TAGGER_NSTATIC + MN_TAGGER_NDYN];
+        memcpy(f, feats + i * MN_TAGGER_NSTATIC, MN_TAGGER_NSTATIC * sizeof *f);
+        mn__tagger_dynamic(p1, p2, mn__tagger_info_lower(info, i), t->p.bucket_mask,
+                           f + MN_TAGGER_NSTATIC);
+        memset(score, 0, nt * sizeof *score);
+        for (int k = 0; k < MN_TAGGER_NSTATIC + MN_TAGGER_NDYN; k++) {
+            uint32_t key = f[k] + 1;
+            for (uint32_t j = (key * 2654435761u) & t->p.slot_mask; t->slots[2 * j];
+                 j = (j + 1) & t->p.slot_mask) {
+                if (t->slots[2 * j] != key) continue;
+                for (const mn_tg_entry *e = t->entries + t->slots[2 * j + 1];; e++) {
+                    score[e->tag & 0x7fff] += e->w;
+                    if (e->tag & 0x8000) break;
+                }
+                break;
+            }
+        }
+        uint32_t best = 0;
+        for (uint32_t j = 1; j < nt; j++)
+            if (score[j] > score[best]) best = j;
+        double z = 0.0, top = score[best], sc = t->p.scale;
+        for (uint32_t j = 0; j < nt; j++) {
+            double d = (score[j] - top) * sc;
+            if (d > -30.0) z += exp(d);
+        }
+        tags[i] = best;
+        scores[i] = (float)(1.0 / z);
+        p2 = p1;
+        p1 = best;
+    }
+    free(buf);
+    free(info);
+    free(feats);
+    free(score);
+}
+
+/* Differential: a synthetic tagger with many tags (so decoding uses its exp table), rows on
+ * most buckets, ties, and a tag dictionary, against naive_tag on random sentences. */
+TEST(tagging_matches_the_naive_decoder)
+{
+    mn_tagger *t = mn__tagger_new();
+    ASSERT(t != NULL);
+    uint32_t nt = 40, buckets = 1u << 10, slots = 1u << 11, ne = 0;
+    t->p = (mn_tg_params){.feature_version = MN_TAGGER_FEATURES,
+                          .ntags = nt,
+                          .bucket_mask = buckets - 1,
+                          .slot_mask = slots - 1,
+                          .scale = 0.002f,
+                          .dict_slots = 16};
+    t->owned_slots = calloc(2 * slots, sizeof *t->owned_slots);
+    t->owned_entries = malloc(buckets * 8 * sizeof *t->owned_entries);
+    t->owned_dict = calloc(16, sizeof *t->owned_dict);
+    ASSERT(t->owned_slots && t->owned_entries && t->owned_dict);
+    uint64_t rng = 12345;
+#define RND() (rng = rng * 6364136223846793005ull + 1442695040888963407ull, (uint32_t)(rng >> 33))
+    for (uint32_t b = 0; b < buckets; b++) {
+        if (RND() % 4 == 0) continue; /* pruned */
+        uint32_t len = 1 + RND() % 8, first = ne;
+        for (uint32_t k = 0; k < len; k++) {
+            /* small weights make ties and near ties; a few large ones push terms out */
+            int w = RND() % 5 == 0 ? (int)(RND() % 65535) - 32767 : (int)(RND() % 2001) - 1000;
+            t->owned_entries[ne++] = (mn_tg_entry){(uint16_t)(RND() % nt), (int16_t)w};
+        }
+        t->owned_entries[ne - 1].tag |= 0x8000;
+        uint32_t key = b + 1, j = (key * 2654435761u) & (slots - 1);
+        while (t->owned_slots[2 * j])
+            j = (j + 1) & (slots - 1);
+        t->owned_slots[2 * j] = key;
+        t->owned_slots[2 * j + 1] = first;
+        t->p.nrows++;
+    }
+    t->p.nentries = ne;
+    t->slots = t->owned_slots;
+    t->entries = t->owned_entries;
+    static const char *vocab[] = {"the",
+                                  "The",
+                                  "Oslo",
+                                  "IBM",
+                                  "1985",
+                                  "e-mail",
+                                  "iPhone",
+                                  "caf\xc3\xa9",
+                                  "\xe6\x9d\xb1\xe4\xba\xac",
+                                  ",",
+                                  "x",
+                                  "McDonald",
+                                  "\xff",
+                                  ""};
+    enum { NV = sizeof vocab / sizeof vocab[0] };
+    for (int k = 0; k < 3; k++) { /* "the", "The", "," are in the dictionary */
+        const char *w = k == 2 ? "," : vocab[k];
+        uint64_t h = mn_hash64(w, strlen(w));
+        uint32_t j = (uint32_t)(h >> 32) & 15;
+        while (t->owned_dict[j].used)
+            j = (j + 1) & 15;
+        t->owned_dict[j] = (mn_tg_dict){h, (uint32_t)k, 1};
+    }
+    t->dict = t->owned_dict;
+    ASSERT_EQ(mn__tagger_index_labels(t), 0);
+    ASSERT(t->exp_tab != NULL);
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    const char *words[64];
+    size_t lens[64];
+    uint32_t a[64], b[64];
+    float sa[64], sb[64];
+    for (int round = 0; round < 300; round++) {
+        size_t n = RND() % 64;
+        for (size_t i = 0; i < n; i++) {
+            words[i] = vocab[RND() % NV];
+            lens[i] = strlen(words[i]);
+        }
+        ASSERT_EQ(mn_model_tag_tokens(&t->base, s, words, lens, n, a, sa), 0);
+        naive_tag(t, words, lens, n, b, sb);
+        for (size_t i = 0; i < n; i++) {
+            ASSERT_EQ(a[i], b[i]);
+            ASSERT(memcmp(&sa[i], &sb[i], sizeof sa[i]) == 0);
+        }
+    }
+#undef RND
+    mn_scratch_free(s);
+    mn__tagger_free(t);
+}
+
 TEST(warm_tagging_does_not_allocate)
 {
     mn_tagged_corpus *tr = load("ner.train.txt");
@@ -471,7 +619,8 @@ TEST_MAIN(TEST_ENTRY(pos_learns) TEST_ENTRY(ner_learns_and_finds_entities)
                       TEST_ENTRY(bio_chunks_follow_conlleval)
                           TEST_ENTRY(span_scores_match_conlleval)
                               TEST_ENTRY(eval_counts_unknown_gold_tags)
-                                  TEST_ENTRY(warm_tagging_does_not_allocate)
-                                      TEST_ENTRY(training_survives_allocation_failures)
-                                          TEST_ENTRY(bad_config_is_refused)
-                                              TEST_ENTRY(small_size_budget_prunes))
+                                  TEST_ENTRY(tagging_matches_the_naive_decoder)
+                                      TEST_ENTRY(warm_tagging_does_not_allocate)
+                                          TEST_ENTRY(training_survives_allocation_failures)
+                                              TEST_ENTRY(bad_config_is_refused)
+                                                  TEST_ENTRY(small_size_budget_prunes))
