@@ -104,6 +104,13 @@ int cli_check_input(const char *what, const char *path, int allow_stdin);
  * in "cannot write". */
 int cli_check_output(const char *what, const char *path);
 
+/* 1 if path is a directory. */
+int cli_is_dir(const char *path);
+
+/* The directory of this program's executable (/proc/self/exe without its last part) into
+ * buf. Returns 0, or -1 when it cannot be read. */
+int cli_program_dir(char *buf, size_t cap);
+
 /* The shipped models/ directory: ./models, else models/ beside or above this binary's
  * directory. NULL when none is found; buf holds the path when it is not "models". */
 const char *cli_default_repo(char *buf, size_t cap);

@@ -76,17 +76,12 @@ static const command *lookup(const char *name)
 static int hand_over(char **argv)
 {
     char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n <= 0) {
+    if (cli_program_dir(dir, sizeof dir) != 0) {
         cli_error("'%s' runs in micronlp-net, but this program cannot find its own path "
                   "(/proc/self/exe): %s",
                   argv[1], strerror(errno));
         return MN_EXIT_FAIL;
     }
-    dir[n] = '\0';
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
     static const char *const places[] = {"%s/micronlp-net", "%s/../libexec/micronlp/micronlp-net"};
     char path[PATH_MAX + 64];
     for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
@@ -224,33 +219,40 @@ int cli_fail(const mn_err *err, int rc, const char *path)
     return MN_EXIT_FAIL;
 }
 
-static int is_dir(const char *p)
+int cli_is_dir(const char *path)
 {
     struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cli_program_dir(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
 }
 
 const char *cli_default_repo(char *buf, size_t cap)
 {
-    if (is_dir("models"))
+    if (cli_is_dir("models"))
         return "models";
     if (!buf || cap == 0)
         return NULL;
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
+    if (cli_program_dir(exe, sizeof exe) != 0)
         return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
     /* the build tree or a bin/ directory; ../../ is from libexec/micronlp/ (micronlp-net) */
     static const char *const rel[] = {"models", "../models", "../share/micronlp/models",
                                       "../../share/micronlp/models"};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         snprintf(buf, cap, "%s/%s", exe, rel[i]);
-        if (is_dir(buf))
+        if (cli_is_dir(buf))
             return buf;
     }
     return NULL;

@@ -108,12 +108,6 @@ static const opt_command serve_cmd = {
     .specs = serve_specs,
 };
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Reads the token: the first line of path, without surrounding whitespace. */
 static char *read_token(const char *path)
 {
@@ -170,7 +164,7 @@ int cmd_serve(int argc, char **argv)
     const char *repo = o.repo ? o.repo : cli_default_repo(repo_buf, sizeof repo_buf);
     if (!repo)
         return opt_usage_error(&serve_cmd, "no --repo given and no models/ directory found");
-    if (!is_dir(repo)) {
+    if (!cli_is_dir(repo)) {
         cli_error("--repo %s: no such directory", repo);
         return MN_EXIT_FAIL;
     }
