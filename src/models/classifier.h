@@ -79,6 +79,12 @@ typedef struct mn_classifier {
     uint32_t word_mask;
     mn_clf_bucket_slot *bucket_slots; /* pruned models: bucket id -> row */
     uint32_t bucket_mask;
+    /* The output matrix once more, rows interleaved four at a time so that one SIMD lane
+     * scores one label (blocked_scores in classifier.c); built at load for models with many
+     * labels, NULL otherwise. */
+    void *out4;              /* int8 or float, as out: [block][weight][4] */
+    float *out4_scale;       /* int8: each row's scale, 4 per block */
+    uint32_t out4_blocks;
     mn_file *file;           /* mapping the weights live in, or NULL when owned */
     void *owned[8];          /* buffers owned by a trained/quantised model, freed on destroy */
 } mn_classifier;

@@ -959,7 +959,9 @@ static void phrase_scores(kw_mem *m, uint32_t np, int rake)
              * square root of the length damps that; the squared phrase frequency rewards
              * repetition. Both were chosen on bench/keywords/sanity.py (docs/MODELS.md). */
             double len = (double)(ph->end - ph->first);
-            v = pow(prod, 1.0 / sqrt(len)) / ((double)ph->tf * ph->tf * (1.0 + sum));
+            /* One word: pow(prod, 1) is prod exactly (pow errs by under one ulp), so skip it. */
+            double root = ph->end - ph->first == 1 ? prod : pow(prod, 1.0 / sqrt(len));
+            v = root / ((double)ph->tf * ph->tf * (1.0 + sum));
             if (p == 0 || v < best)
                 best = v;
         }

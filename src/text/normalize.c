@@ -6,15 +6,18 @@
  * reordered nor composed with what precedes it). A segment is decomposed code point by code
  * point with utf8proc_decompose_char into a stack buffer, put in canonical order, recomposed
  * with utf8proc_normalize_utf32 and encoded straight into the caller's buffer. Runs of ASCII
- * skip all of that (NFKC leaves ASCII alone and case folding is tolower there). Ill-formed
- * UTF-8 becomes U+FFFD, one per maximal subpart, exactly as mn_utf8_repair() does. This is the
- * only file that includes <utf8proc.h> apart from tokenize.c.
+ * skip all of that (NFKC leaves ASCII alone and case folding is tolower there), and so do most
+ * other letters (see "Code points that normalise alone" below). Ill-formed UTF-8 becomes
+ * U+FFFD, one per maximal subpart, exactly as mn_utf8_repair() does. This is the only file that
+ * includes <utf8proc.h> apart from tokenize.c.
  */
 #include "micronlp/text.h"
 
 #include "micronlp/err.h"
 #include "text/internal.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -131,8 +134,144 @@ static void flush(sink *k, int32_t *seg, size_t *nseg)
     *nseg = 0;
 }
 
+/* ---- Code points that normalise alone ------------------------------------------------------
+ *
+ * Text in most languages is letters that need no segment work: a code point is "solo" when it
+ * is a stable starter whose whole decomposition starts with a stable starter, so nothing before
+ * it can compose with it or be reordered across it. Followed by another such code point (or
+ * ASCII, or the end), its segment holds its own decomposition only, and its normal form is
+ * what it gives alone. That form is looked up: from a table built on first use for each set of
+ * flags, over the scripts whose letters decompose (Latin, Greek, Cyrillic ... below U+0800,
+ * and Latin Extended Additional and Greek Extended, U+1E00-U+1FFF, as in Vietnamese), by
+ * running the general path on the code point; elsewhere a code point with no decomposition,
+ * no case folding and combining class 0 that is not a mark or conjoining jamo is its own
+ * normal form. Anything else takes the general path. tests/unit/text/normalize.c compares the
+ * two paths on every code point of the table ranges before and after a set of neighbours. */
+enum {
+    SOLO_LOW_END = 0x800,
+    SOLO_EXT_BEGIN = 0x1E00,
+    SOLO_EXT_END = 0x2000,
+    SOLO_ENTRIES = (SOLO_LOW_END - 0x80) + (SOLO_EXT_END - SOLO_EXT_BEGIN),
+    SOLO_MAX_BYTES = 7
+};
+
+typedef struct solo {
+    uint8_t n; /* bytes of the normal form, 0 if the code point is not solo */
+    char b[SOLO_MAX_BYTES];
+} solo;
+
+static solo solo_tab[ALL_FLAGS + 1][SOLO_ENTRIES];
+static atomic_int solo_ready[ALL_FLAGS + 1];
+static pthread_mutex_t solo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
+                     size_t *out_len, int fast);
+
+static inline int solo_index(int32_t cp)
+{
+    if (cp >= 0x80 && cp < SOLO_LOW_END)
+        return cp - 0x80;
+    if (cp >= SOLO_EXT_BEGIN && cp < SOLO_EXT_END)
+        return (SOLO_LOW_END - 0x80) + (cp - SOLO_EXT_BEGIN);
+    return -1;
+}
+
+static int32_t solo_cp(int i)
+{
+    return i < SOLO_LOW_END - 0x80 ? 0x80 + i : SOLO_EXT_BEGIN + (i - (SOLO_LOW_END - 0x80));
+}
+
+static void solo_build(unsigned flags, solo *tab)
+{
+    int compose = (flags & (MN_NORM_NFKC | MN_NORM_STRIP_MARKS)) != 0;
+    utf8proc_option_t opt = (flags & MN_NORM_NFKC ? UTF8PROC_COMPAT : 0) |
+                            (compose ? UTF8PROC_COMPOSE : 0) |
+                            (flags & MN_NORM_CASEFOLD ? UTF8PROC_CASEFOLD : 0);
+    for (int i = 0; i < SOLO_ENTRIES; i++) {
+        int32_t cp = solo_cp(i), d[DECOMP_MAX];
+        int bc = 0;
+        tab[i].n = 0;
+        if (compose && !stable_starter(cp))
+            continue;
+        utf8proc_ssize_t m = utf8proc_decompose_char(cp, d, DECOMP_MAX, opt, &bc);
+        if (m < 1 || m > DECOMP_MAX || (compose && !stable_starter(d[0])))
+            continue;
+        char in[4], o[32];
+        size_t n;
+        if (normalize(in, mn_utf8_encode(cp, in), flags, o, sizeof o, &n, 0) == 0 && n >= 1 &&
+            n <= SOLO_MAX_BYTES) {
+            memcpy(tab[i].b, o, n);
+            tab[i].n = (uint8_t)n;
+        }
+    }
+}
+
+static const solo *solo_table(unsigned flags)
+{
+    if (!atomic_load_explicit(&solo_ready[flags], memory_order_acquire)) {
+        pthread_mutex_lock(&solo_lock);
+        if (!atomic_load_explicit(&solo_ready[flags], memory_order_relaxed)) {
+            solo_build(flags, solo_tab[flags]);
+            atomic_store_explicit(&solo_ready[flags], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&solo_lock);
+    }
+    return solo_tab[flags];
+}
+
+/* True if cp (>= U+0800, outside the table) is its own normal form under any flags and a
+ * stable starter: no decomposition (Hangul syllables decompose algorithmically and compose
+ * back), no case folding, class 0, not a mark, not a conjoining jamo. */
+static inline int solo_identity(int32_t cp)
+{
+    if (cp >= 0x1100 && cp < 0x1200)
+        return 0;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    return p->combining_class == 0 && p->decomp_seqindex == UINT16_MAX &&
+           p->casefold_seqindex == UINT16_MAX && p->category != UTF8PROC_CATEGORY_MN &&
+           p->category != UTF8PROC_CATEGORY_MC && p->category != UTF8PROC_CATEGORY_ME;
+}
+
+/* The normal form of cp if it is solo (*b, *n), else 0. src holds cp's own n0 bytes. */
+static inline int solo_of(const solo *tab, int32_t cp, const char *src, size_t n0,
+                          const char **b, size_t *n)
+{
+    int i = solo_index(cp);
+    if (i >= 0) {
+        *b = tab[i].b;
+        *n = tab[i].n;
+        return tab[i].n != 0;
+    }
+    if (cp < SOLO_LOW_END || !solo_identity(cp))
+        return 0;
+    *b = src;
+    *n = n0;
+    return 1;
+}
+
+/* True if the text at s (len bytes) starts a new segment for sure: it is empty, or starts with
+ * ASCII or a solo code point. */
+static inline int solo_boundary(const solo *tab, const char *s, size_t len)
+{
+    if (len == 0 || (unsigned char)s[0] < 0x80)
+        return 1;
+    int32_t cp;
+    int bad;
+    size_t n = mn__utf8_decode_lenient(s, len, &cp, &bad);
+    const char *b;
+    size_t bn;
+    return !bad && solo_of(tab, cp, s, n, &b, &bn);
+}
+
 int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
                  size_t *out_len)
+{
+    return normalize(s, len, flags, out, cap, out_len, 1);
+}
+
+/* fast: use the solo tables (0 while building them). */
+static int normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
+                     size_t *out_len, int fast)
 {
     sink k = {.out = out, .cap = out ? cap : 0, .n = 0};
     const unsigned char *p = (const unsigned char *)s;
@@ -162,6 +301,8 @@ int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t ca
     if (fold)
         opt |= UTF8PROC_CASEFOLD;
 
+    const solo *tab = fast && flags ? solo_table(flags) : NULL;
+
     int32_t seg[SEG_MAX];
     size_t nseg = 0;
     size_t i = 0;
@@ -173,8 +314,10 @@ int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t ca
             while (e < len && p[e] < 0x80)
                 e++;
             /* The last ASCII character before non-ASCII may take combining marks
-             * ("e" + U+0301), so it goes through the segment path. */
-            size_t stop = (compose && e < len) ? e - 1 : e;
+             * ("e" + U+0301), so it goes through the segment path, unless what follows
+             * starts a segment of its own. */
+            size_t stop =
+                (compose && e < len && !(tab && solo_boundary(tab, s + e, len - e))) ? e - 1 : e;
             if (stop > i) {
                 flush(&k, seg, &nseg);
                 put_ascii(&k, s + i, stop - i, fold);
@@ -186,6 +329,16 @@ int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t ca
         int32_t cp;
         int bad;
         size_t n = mn__utf8_decode_lenient(s + i, len - i, &cp, &bad);
+        const char *sb;
+        size_t sn;
+        if (tab && !bad && solo_of(tab, cp, s + i, n, &sb, &sn) &&
+            (!compose || solo_boundary(tab, s + i + n, len - i - n))) {
+            if (nseg)
+                flush(&k, seg, &nseg);
+            put(&k, sb, sn);
+            i += n;
+            continue;
+        }
         i += n;
         if (flags == 0 || bad) {
             flush(&k, seg, &nseg);

@@ -4,7 +4,8 @@
  * (compatibility forms, Hangul, canonical reordering, expansions, kana voicing, emoji), ill-
  * formed input, the MN_ETOOBIG contract (exact size reported, no byte written past cap), a
  * differential test against utf8proc's own allocating utf8proc_map() on random strings built
- * from tricky code points, idempotence, agreement with mn_utf8_repair, and no allocation.
+ * from tricky code points, idempotence, agreement with mn_utf8_repair, no allocation, and the
+ * same output from the fast path for code points that normalise alone as from the general one.
  * (The test includes <utf8proc.h> only to call the reference.)
  */
 #include "micronlp/text.h"
@@ -14,6 +15,9 @@
 #include "test.h"
 
 #include <utf8proc.h>
+
+/* The file itself, to compare its fast path with the general one. */
+#include "text/normalize.c"
 
 #define NFKC MN_NORM_NFKC
 #define FOLD MN_NORM_CASEFOLD
@@ -246,6 +250,61 @@ TEST(no_allocation)
     ASSERT_EQ(made, 0);
 }
 
+/* Every code point of the solo tables' ranges, and a sample of all others, alone and next to
+ * neighbours that compose, reorder, strip or break (marks, jamo, ill-formed bytes): the fast
+ * path gives exactly what the general path gives, under every set of flags. */
+TEST(fast_path_matches_general_path)
+{
+    static const char *nb[] = {
+        "a", "A", " ", "\xCC\x81", "\xCC\x88", "\xCC\xA3", "\xCD\x85", "\xE1\x86\xA8",
+        "\xE1\x85\xA1", "\xE0\xAC\xBE", "\xE3\x82\x99", "\xEF\xB8\x8F", "\xC3\xA9",
+        "\xC3\x85", "\xE1\xBA\xA1", "\xEA\xB0\x80", "\xE4\xB8\x80", "\xEF\xAC\x81",
+        "\xD8\xA7", "\xD9\x8B", "\xD6\xB8", "\xE0\xA4\xBC", "\xE0\xB9\x88",
+        "\xE1\xBA\x9B", "\xCD\x84", "\xE0\xBD\xB3", "\xFF", "\xE2\x82", "\xC3\x9F",
+        "\xE2\x84\xAA",
+    };
+    enum { NNB = sizeof nb / sizeof nb[0] };
+    size_t checked = 0;
+    for (unsigned flags = 1; flags <= ALL; flags++) {
+        for (int32_t cp = 0x80; cp < 0x30000; cp++) {
+            int in_table = solo_index(cp) >= 0;
+            if ((cp >= 0xD800 && cp <= 0xDFFF) || (!in_table && cp % 61 != 0))
+                continue;
+            char c[4];
+            size_t cn = mn_utf8_encode(cp, c);
+            for (int t = 0; t < NNB; t++) {
+                if (!in_table && t % 3 != 0)
+                    continue;
+                size_t bn = strlen(nb[t]);
+                char in[3][16];
+                size_t inn[3];
+                memcpy(in[0], c, cn); /* cp nb */
+                memcpy(in[0] + cn, nb[t], bn);
+                inn[0] = cn + bn;
+                memcpy(in[1], nb[t], bn); /* nb cp */
+                memcpy(in[1] + bn, c, cn);
+                inn[1] = cn + bn;
+                memcpy(in[2], c, cn); /* cp nb cp */
+                memcpy(in[2] + cn, nb[t], bn);
+                memcpy(in[2] + cn + bn, c, cn);
+                inn[2] = 2 * cn + bn;
+                for (int v = 0; v < 3; v++) {
+                    char a[256], b[256];
+                    size_t na, nb2;
+                    ASSERT_EQ(normalize(in[v], inn[v], flags, a, sizeof a, &na, 1), 0);
+                    ASSERT_EQ(normalize(in[v], inn[v], flags, b, sizeof b, &nb2, 0), 0);
+                    if (na != nb2 || memcmp(a, b, na) != 0)
+                        MN_FAIL_AT("U+%04X with neighbour %d, form %d, flags %u: fast path "
+                                   "differs", (unsigned)cp, t, v, flags);
+                    checked++;
+                }
+            }
+        }
+    }
+    ASSERT(checked > 1000000);
+}
+
 TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(too_big_reports_exact_size_and_never_overruns)
               TEST_ENTRY(matches_utf8proc_map) TEST_ENTRY(idempotent_and_repair_consistent)
-                  TEST_ENTRY(long_run_of_marks) TEST_ENTRY(no_allocation))
+                  TEST_ENTRY(long_run_of_marks) TEST_ENTRY(no_allocation)
+                      TEST_ENTRY(fast_path_matches_general_path))
