@@ -9,6 +9,8 @@
 
 #include "text/internal.h"
 
+#include <string.h>
+
 #if defined(__SIZEOF_INT128__)
 /* x % d by multiplication: a 64-bit division costs tens of cycles, and a text has a few of
  * them per word. With m = ceil(2^128 / d), x % d = ((m * x mod 2^128) * d) >> 128 for every
@@ -74,6 +76,9 @@ static inline int is_cont(unsigned char c)
     return (c & 0xC0) == 0x80;
 }
 
+/* Bytes of the longest "<w>" built on the stack. */
+#define VWORD_STACK 256
+
 /* Byte at index k of the virtual string "<" w ">" (k in 0..len+1). */
 static inline unsigned char vbyte(const unsigned char *w, size_t len, size_t k)
 {
@@ -90,6 +95,17 @@ size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bu
     const unsigned char *u = (const unsigned char *)w;
     size_t vlen = len + 2; /* length of "<w>" */
     size_t total = 0;
+    fastmod fm = fastmod_init(bucket);
+    /* Words of up to VWORD_STACK - 2 bytes (all but freak ones) are copied once as "<w>", so
+     * that every n-gram is one slice of it, hashed in one call. */
+    unsigned char v[VWORD_STACK];
+    const unsigned char *vw = NULL;
+    if (vlen <= sizeof v) {
+        v[0] = '<';
+        memcpy(v + 1, u, len);
+        v[len + 1] = '>';
+        vw = v;
+    }
     /* The loop of fastText's computeSubwords over the virtual string: i is a start byte that is
      * not a continuation byte, and each step of j adds one code point (a byte plus its
      * continuation bytes, without further validation). */
@@ -105,17 +121,18 @@ size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bu
                 continue;
             /* The n-gram is v[i..j); split it into an optional "<", a slice of w, and an
              * optional ">". */
-            int lt = i == 0, gt = j == vlen;
-            size_t wstart = lt ? 0 : i - 1; /* slice of w, [wstart, wend) */
-            size_t wend = j - 1 - (size_t)gt;
             uint64_t hv;
-            if (!lt && !gt)
-                hv = mn_hash64(u + wstart, wend - wstart);
-            else
+            if (vw) {
+                hv = mn_hash64(vw + i, j - i);
+            } else {
+                int lt = i == 0, gt = j == vlen;
+                size_t wstart = lt ? 0 : i - 1; /* slice of w, [wstart, wend) */
+                size_t wend = j - 1 - (size_t)gt;
                 hv = mn__hash64_concat3("<", (size_t)lt, u + wstart, wend - wstart, ">",
                                         (size_t)gt);
+            }
             if (total < cap)
-                out[total] = (uint32_t)(hv % bucket);
+                out[total] = fastmod_u64(hv, &fm);
             total++;
         }
     }
