@@ -508,7 +508,7 @@ static void blocked_scores(const mn_classifier *c, const float *v, float *scores
                                         _mm_mul_ps(q4_at(q + k * stride + (size_t)j * 4), x));
             }
             for (uint32_t k = 0; k < g; k++)
-                acc[k] = _mm_mul_ps(acc[k], _mm_loadu_ps(c->out4_scale + 4 * (b0 + k)));
+                acc[k] = _mm_mul_ps(acc[k], _mm_loadu_ps(c->out4_scale + (size_t)4 * (b0 + k)));
         } else {
             const float *f = (const float *)c->out4 + b0 * stride;
             for (uint32_t j = 0; j < dim; j++) {
