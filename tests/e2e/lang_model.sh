@@ -47,6 +47,22 @@ bad() {
 }
 : >"$TMP/err"
 
+# accuracy_floor WHAT FILE FLOOR MEASURED: `eval` of the model on FILE reaches FLOOR.
+accuracy_floor() {
+    if "$BIN" eval --model "$MODEL" --input "$2" --json >"$TMP/eval" 2>"$TMP/err"; then
+        local acc n
+        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
+        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
+        if [ -n "$acc" ] && awk -v a="$acc" -v f="$3" 'BEGIN { exit !(a >= f) }'; then
+            ok "$1: $acc of $n >= floor $3 (measured $4)"
+        else
+            bad "$1: '$acc' of $n < floor $3 (measured $4)"
+        fi
+    else
+        bad "eval on $2 failed"
+    fi
+}
+
 if [ -f "$MODEL" ] && [ -f "$SAMPLE" ]; then
     size=$(stat -c %s "$MODEL")
     if [ "$size" -le "$LIMIT" ]; then ok "size $size bytes <= $LIMIT"; else bad "size $size bytes > $LIMIT"; fi
@@ -56,41 +72,9 @@ if [ -f "$MODEL" ] && [ -f "$SAMPLE" ]; then
     else
         bad "info does not show type langid and task lang"
     fi
-    if "$BIN" eval --model "$MODEL" --input "$SAMPLE" --json >"$TMP/eval" 2>"$TMP/err"; then
-        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
-        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
-        if [ -n "$acc" ] && awk -v a="$acc" -v f="$FLOOR" 'BEGIN { exit !(a >= f) }'; then
-            ok "accuracy $acc on $n sample texts >= floor $FLOOR (measured $MEASURED)"
-        else
-            bad "accuracy '$acc' on $n sample texts < floor $FLOOR (measured $MEASURED)"
-        fi
-    else
-        bad "eval on the sample failed"
-    fi
-
-    if "$BIN" eval --model "$MODEL" --input "$MODERN" --json >"$TMP/eval" 2>"$TMP/err"; then
-        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
-        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
-        if [ -n "$acc" ] && awk -v a="$acc" -v f="$MODERN_FLOOR" 'BEGIN { exit !(a >= f) }'; then
-            ok "modern English: $acc of $n lines answered eng >= floor $MODERN_FLOOR (measured $MODERN_MEASURED)"
-        else
-            bad "modern English: '$acc' of $n lines answered eng < floor $MODERN_FLOOR (measured $MODERN_MEASURED)"
-        fi
-    else
-        bad "eval on the modern English sample failed"
-    fi
-
-    if "$BIN" eval --model "$MODEL" --input "$OTHER" --json >"$TMP/eval" 2>"$TMP/err"; then
-        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
-        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
-        if [ -n "$acc" ] && awk -v a="$acc" -v f="$OTHER_FLOOR" 'BEGIN { exit !(a >= f) }'; then
-            ok "everyday text in 21 other languages: $acc of $n right >= floor $OTHER_FLOOR (measured $OTHER_MEASURED)"
-        else
-            bad "everyday text in 21 other languages: '$acc' of $n right < floor $OTHER_FLOOR (measured $OTHER_MEASURED)"
-        fi
-    else
-        bad "eval on the other-language sample failed"
-    fi
+    accuracy_floor "UDHR sample texts" "$SAMPLE" "$FLOOR" "$MEASURED"
+    accuracy_floor "modern English lines answered eng" "$MODERN" "$MODERN_FLOOR" "$MODERN_MEASURED"
+    accuracy_floor "everyday lines in 21 other languages right" "$OTHER" "$OTHER_FLOOR" "$OTHER_MEASURED"
 
     # Script rules and und, through `predict`.
     printf '%s\n' '모든 인간은 태어날 때부터 자유로우며' 'มนุษย์ทั้งหลายเกิดมามีอิสระ' \
