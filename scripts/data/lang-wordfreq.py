@@ -14,9 +14,9 @@ frequencies of a Zipf law over the ranks (p(r) ~ 1 / (r + 2.7)), so that common 
 often and rare ones sometimes, as in running text. Subtitles quote English: a word among the
 2,000 most frequent English ones whose English rank is more than ten times better than its rank
 in the list ("the", "and", "you" in the Indonesian list; not "de", "en" or "no", common in both)
-is left out of that list, so that it does not become evidence against English. English is left out (the modern English
-lines come from the other models' train splits), and so are Chinese, Japanese, Korean and Thai,
-which their scripts already decide. Deterministic for a given SEED. Every listed file must be
+is left out of that list, so that it does not become evidence against English. English itself
+is left out (the modern English lines come from the other models' train splits), and so are
+Chinese, Japanese, Korean and Thai, which their scripts already decide. Deterministic for a given SEED. Every listed file must be
 present and hold the number of words this version has (10,000 for most), or the script stops:
 a changed package never yields a silently smaller data set.
 """
