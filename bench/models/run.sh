@@ -153,7 +153,7 @@ for name in "${tasks[@]}"; do
     mkdir -p "$w"
     log "$name: data"
     models_data "$name" 2>"$w/data.log" || { cat "$w/data.log" >&2; die "$name: data failed"; }
-    put "$name.train.lines" "$(wc -l <"$d/train.txt")"
+    put "$name.train.lines" "$(wc -l <"$d/${TRAIN_FILE[$name]}")"
     put "$name.test.lines" "$(wc -l <"$d/test.txt")"
     put "$name.recipe" "${RECIPE[$name]} ${MN_ONLY[$name]}, cutoff ${CUTOFF[$name]}"
     put "$name.extra" "${EXTRA[$name]}"
@@ -164,7 +164,7 @@ for name in "${tasks[@]}"; do
     log "$name: micronlp train + quantize"
     wait_idle
     # shellcheck disable=SC2086
-    timed "$w/mn.train" "$MN" train --input "$d/train.txt" --output "$w/mn-full.mnlp" ${RECIPE[$name]} ${MN_ONLY[$name]} \
+    timed "$w/mn.train" "$MN" train --input "$d/${TRAIN_FILE[$name]}" --output "$w/mn-full.mnlp" ${RECIPE[$name]} ${MN_ONLY[$name]} \
         --threads 1 --seed 1 --task "$name" --quiet
     timed "$w/mn.quant" "$MN" quantize --model "$w/mn-full.mnlp" --output "$w/mn.mnlp" --cutoff "${CUTOFF[$name]}" --qout
     put "$name.mn.train.wall" "$(addf "$(wall_of "$w/mn.train.time")" "$(wall_of "$w/mn.quant.time")")"
@@ -186,10 +186,10 @@ for name in "${tasks[@]}"; do
     log "$name: fastText supervised + quantize"
     wait_idle
     # shellcheck disable=SC2086
-    timed "$w/ft.train" "$FT" supervised -input "$d/train.txt" -output "$w/ft" ${RECIPE[$name]} -thread 1 -seed 1
+    timed "$w/ft.train" "$FT" supervised -input "$d/${TRAIN_FILE[$name]}" -output "$w/ft" ${RECIPE[$name]} -thread 1 -seed 1
     rm -f "$w/ft.vec"
     # shellcheck disable=SC2086
-    timed "$w/ft.quant" "$FT" quantize -input "$d/train.txt" -output "$w/ft" ${RECIPE[$name]} -thread 1 \
+    timed "$w/ft.quant" "$FT" quantize -input "$d/${TRAIN_FILE[$name]}" -output "$w/ft" ${RECIPE[$name]} -thread 1 \
         -qnorm -cutoff "${CUTOFF[$name]}" -retrain
     rm -f "$w/ft.vec"
     put "$name.ft.train.wall" "$(wall_of "$w/ft.train.time")"
@@ -213,7 +213,7 @@ for name in "${tasks[@]}"; do
     for s in $sets; do files+=("$d/$s.txt"); done
     mkdir -p "$w/sk"
     timed "$w/sk.run" env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-        $PY bench/models/sklearn_tfidf.py "$d/train.txt" "${files[@]}" --C "${SK_C[$name]}" --pred-dir "$w/sk"
+        $PY bench/models/sklearn_tfidf.py "$d/${TRAIN_FILE[$name]}" "${files[@]}" --C "${SK_C[$name]}" --pred-dir "$w/sk"
     $PY - "$w/sk.run.out" "$name" >>"$res" <<'PYEOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

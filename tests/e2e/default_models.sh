@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # name | floor (accuracy on the sample) | measured when built | size limit (bytes)
 MODELS='
-spam       0.93 0.955 1048576
+spam       0.93 0.945 1048576
 topic      0.52 0.555 1048576
 sentiment  0.78 0.815 1048576
 toxicity   0.87 0.900 1048576
@@ -35,6 +35,24 @@ bad() {
     : >"$TMP/err"
 }
 : >"$TMP/err"
+
+# eval_floor WHAT MODEL SAMPLE FLOOR MEASURED: `eval` of MODEL on SAMPLE reaches FLOOR.
+eval_floor() {
+    if "$BIN" eval --model "$2" --input "$3" --json >"$TMP/eval" 2>"$TMP/err"; then
+        local acc n
+        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
+        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
+        if [ -z "$acc" ]; then
+            bad "$1: no accuracy in eval --json output"
+        elif awk -v a="$acc" -v f="$4" 'BEGIN { exit !(a >= f) }'; then
+            ok "$1: accuracy $acc on $n sample lines >= floor $4 (built: $5)"
+        else
+            bad "$1: accuracy $acc on $n sample lines < floor $4 (built: $5)"
+        fi
+    else
+        bad "$1: eval failed"
+    fi
+}
 
 while read -r name floor measured limit; do
     [ -n "$name" ] || continue
@@ -53,20 +71,15 @@ while read -r name floor measured limit; do
         bad "$name: info does not show task $name"
     fi
 
-    if "$BIN" eval --model "$model" --input "$sample" --json >"$TMP/eval" 2>"$TMP/err"; then
-        acc=$(sed -n 's/.*"accuracy":\([0-9.eE+-]*\).*/\1/p' "$TMP/eval" | head -1)
-        n=$(sed -n 's/.*"examples":\([0-9]*\).*/\1/p' "$TMP/eval" | head -1)
-        if [ -z "$acc" ]; then
-            bad "$name: no accuracy in eval --json output"
-        elif awk -v a="$acc" -v f="$floor" 'BEGIN { exit !(a >= f) }'; then
-            ok "$name: accuracy $acc on $n sample lines >= floor $floor (built: $measured)"
-        else
-            bad "$name: accuracy $acc on $n sample lines < floor $floor (built: $measured)"
-        fi
-    else
-        bad "$name: eval failed"
-    fi
+    eval_floor "$name" "$model" "$sample" "$floor" "$measured"
 done <<<"$MODELS"
+
+# Text that is not mail (the film reviews, Brown paragraphs and tweets of the samples above) is
+# ham to the spam model: it trains on 900 such texts besides SpamAssassin (docs/MODELS.md).
+cat "$SRC/tests/data/models/sentiment.txt" "$SRC/tests/data/models/topic.txt" \
+    "$SRC/tests/data/models/toxicity.txt" | sed 's/^__label__[^ ]* /__label__ham /' >"$TMP/not-mail.txt"
+eval_floor "spam on text that is not mail (ham)" "$SRC/models/spam.mnlp" "$TMP/not-mail.txt" 0.95 \
+    "0.982; trained on SpamAssassin alone: 0.898"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
