@@ -68,6 +68,8 @@ models_data() { # models_data NAME
         mv "$out/extra/sms.txt" "$out/sms.txt"
         cat "$out/extra/SUMMARY" >>"$out/SUMMARY"
         rm -rf "$out/extra"
+        # spam's extra ham comes from the other models' train splits, so it needs their data
+        # too (toxicity's CSV included: MN_TOXICITY_DIR, default ../shared/data/toxicity).
         local o
         for o in sentiment topic toxicity; do models_data "$o"; done
         for b in train tune-train; do
