@@ -464,14 +464,27 @@ static inline float sigmoid(float x)
 enum { BLOCKED_MIN_ROWS = 8, BLOCKS_IN_FLIGHT = 4 };
 
 #if defined(__SSE2__)
-/* The four weights of 8-bit block row j, sign-extended, as floats. */
-static inline __m128 q4_at(const int8_t *w)
+/* 8-bit weights as floats, sign-extended and converted exactly (both the hidden-layer sums and
+ * the blocked scores read them so): the 4 at p ... */
+static inline __m128 s8x4_ps(const int8_t *p)
 {
     int32_t x;
-    memcpy(&x, w, 4);
+    memcpy(&x, p, 4);
     __m128i b = _mm_cvtsi32_si128(x);
     b = _mm_unpacklo_epi8(b, b);
     return _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(b, b), 24));
+}
+
+/* ... and the 16 at p, in order, as four vectors of 4. */
+static inline void s8x16_ps(const int8_t *p, __m128 out[4])
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i lo = _mm_unpacklo_epi8(x, x), hi = _mm_unpackhi_epi8(x, x);
+    /* each weight four times in a 32-bit lane; the arithmetic shift keeps one, signed */
+    __m128i w[4] = {_mm_unpacklo_epi16(lo, lo), _mm_unpackhi_epi16(lo, lo),
+                    _mm_unpacklo_epi16(hi, hi), _mm_unpackhi_epi16(hi, hi)};
+    for (int j = 0; j < 4; j++)
+        out[j] = _mm_cvtepi32_ps(_mm_srai_epi32(w[j], 24));
 }
 
 static void blocked_scores(const mn_classifier *c, const float *v, float *scores)
@@ -490,22 +503,17 @@ static void blocked_scores(const mn_classifier *c, const float *v, float *scores
                 __m128 x[4] = {_mm_set1_ps(v[j]), _mm_set1_ps(v[j + 1]), _mm_set1_ps(v[j + 2]),
                                _mm_set1_ps(v[j + 3])};
                 for (uint32_t k = 0; k < g; k++) {
-                    /* weights j..j+3 of the block's four rows: 16 bytes, expanded as in qadd */
-                    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(q + k * stride +
-                                                                               (size_t)j * 4));
-                    __m128i lo = _mm_unpacklo_epi8(w, w), hi = _mm_unpackhi_epi8(w, w);
-                    __m128i e[4] = {_mm_unpacklo_epi16(lo, lo), _mm_unpackhi_epi16(lo, lo),
-                                    _mm_unpacklo_epi16(hi, hi), _mm_unpackhi_epi16(hi, hi)};
+                    __m128 w[4]; /* weights j..j+3 of the block's four rows */
+                    s8x16_ps(q + k * stride + (size_t)j * 4, w);
                     for (int t = 0; t < 4; t++)
-                        acc[k] = _mm_add_ps(
-                            acc[k], _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(e[t], 24)), x[t]));
+                        acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(w[t], x[t]));
                 }
             }
             for (; j < dim; j++) {
                 __m128 x = _mm_set1_ps(v[j]);
                 for (uint32_t k = 0; k < g; k++)
                     acc[k] = _mm_add_ps(acc[k],
-                                        _mm_mul_ps(q4_at(q + k * stride + (size_t)j * 4), x));
+                                        _mm_mul_ps(s8x4_ps(q + k * stride + (size_t)j * 4), x));
             }
             for (uint32_t k = 0; k < g; k++)
                 acc[k] = _mm_mul_ps(acc[k], _mm_loadu_ps(c->out4_scale + (size_t)4 * (b0 + k)));
@@ -596,29 +604,19 @@ static void hs_walk(const mn_classifier *c, const float *hidden, uint32_t node, 
 }
 
 #if defined(__SSE2__)
-/* acc[0..nv) += sc * the 4 * nv 8-bit weights at row, sign-extended and converted exactly:
- * 16 weights per load where the row has them, then 4. */
+/* acc[0..nv) += sc * the 4 * nv 8-bit weights at row: 16 weights per load where the row has
+ * them, then 4. */
 static inline void qadd(__m128 *acc, int nv, const int8_t *row, __m128 sc)
 {
     int k = 0;
     for (; k + 4 <= nv; k += 4) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(row + 4 * k));
-        __m128i lo = _mm_unpacklo_epi8(x, x), hi = _mm_unpackhi_epi8(x, x);
-        /* each weight four times in a 32-bit lane; the arithmetic shift keeps one, signed */
-        __m128i w[4] = {_mm_unpacklo_epi16(lo, lo), _mm_unpackhi_epi16(lo, lo),
-                        _mm_unpacklo_epi16(hi, hi), _mm_unpackhi_epi16(hi, hi)};
+        __m128 w[4];
+        s8x16_ps(row + 4 * k, w);
         for (int j = 0; j < 4; j++)
-            acc[k + j] = _mm_add_ps(acc[k + j],
-                                    _mm_mul_ps(sc, _mm_cvtepi32_ps(_mm_srai_epi32(w[j], 24))));
+            acc[k + j] = _mm_add_ps(acc[k + j], _mm_mul_ps(sc, w[j]));
     }
-    for (; k < nv; k++) {
-        int32_t w;
-        memcpy(&w, row + 4 * k, 4);
-        __m128i b = _mm_cvtsi32_si128(w);
-        b = _mm_unpacklo_epi8(b, b);
-        b = _mm_srai_epi32(_mm_unpacklo_epi16(b, b), 24);
-        acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(sc, _mm_cvtepi32_ps(b)));
-    }
+    for (; k < nv; k++)
+        acc[k] = _mm_add_ps(acc[k], _mm_mul_ps(sc, s8x4_ps(row + 4 * k)));
 }
 
 /* Sum of the 8-bit rows rows[0..n) of m, each times its scale, for a dim of 4 * NV floats,
@@ -929,7 +927,7 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
         }
     }
     if ((rc = mn__clf_index(c)) || (rc = build_blocked_out(c))) {
-        mn_err_set(err, rc, "out of memory indexing the vocabulary");
+        mn_err_set(err, rc, "out of memory building the lookup tables");
         goto fail;
     }
     c->base.size_bytes = mn_file_size(f);

@@ -514,12 +514,9 @@ static int token_hash_cached(kw_run *r, kw_tok *tok, uint32_t i, uint32_t *tab, 
         }
         j = (j + 1) & mask;
     }
-    const char *nw;
-    size_t nl;
-    int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
+    int rc = nbuf_hash(&r->nb, w, t->len, &t->h);
     if (rc)
         return rc;
-    t->h = mn_hash64(nw, nl);
     tab[j] = i;
     return 0;
 }
@@ -569,12 +566,9 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_
         if (ascii && lo) {
             t->h = mn_hash64(lo, t->len);
         } else if (ascii) {
-            const char *nw;
-            size_t nl;
-            int rc = nbuf_norm(&r->nb, w, t->len, &nw, &nl);
+            int rc = nbuf_hash(&r->nb, w, t->len, &t->h);
             if (rc)
                 return rc;
-            t->h = mn_hash64(nw, nl);
         } else {
             if (!tab_ready) {
                 memset(tab, 0xFF, cap * sizeof *tab);
