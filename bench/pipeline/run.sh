@@ -10,10 +10,10 @@
 #   --rounds N     timed passes over the corpus per pipeline (default 3; the best is kept)
 #
 # 1. In process (bench_pipeline.c), on the corpora of bench/pipeline/corpus.py: the routed
-#    `default` pipeline (language first, the English models only for English) against
-#    `everything` (every model on every text): texts/s of each, the ratio, the routing overhead
-#    per text (run time minus model time), the time in each step, and a check that every step
-#    that ran in both gave the same answer. Corpora: half the bytes in other languages (UDHR
+#    `default` pipeline (language first, the English models only for English that is not sure
+#    spam) against `everything` (every model on every text): texts/s of each, the ratio, the
+#    routing overhead per text (run time minus model time), the time in each step, and a check
+#    that every step that ran in both gave the same answer. Corpora: half the bytes in other languages (UDHR
 #    documents, 446 languages) and half in English (e-mails, reviews, tweets); the
 #    English-heavy mix (UDHR sentences and every e-mail, review and tweet: 7% other
 #    languages); each kind alone; and the ratio for other shares, computed from the measured
