@@ -199,6 +199,75 @@ TEST(stop_words_are_normalised)
     mn_model_release(m);
 }
 
+/* Every (language, word or phrase) line of the list file is found in its language and only in
+ * the languages that list it, in the built model and in the one read back (each derives its own
+ * miss filter): a filter set from other bits than it tests would turn real stop words away. */
+TEST(every_listed_word_is_found)
+{
+    mn_model *built = build();
+    ASSERT(built != NULL);
+    mn_err err;
+    const char *path = mn_test_tmp_path("listed.mnlp");
+    ASSERT_EQ(mn_model_save(built, path, &err), 0);
+    mn_model *opened = NULL;
+    ASSERT_EQ(mn_model_open(path, &opened, &err), 0);
+    FILE *f = fopen(data_path("stopwords.tsv"), "rb");
+    ASSERT(f != NULL);
+    struct {
+        int32_t lang;
+        char word[64];
+    } lines[128];
+    size_t n = 0;
+    char line[256];
+    while (fgets(line, sizeof line, f) && n < 128) {
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab)
+            continue;
+        size_t code_len = strcspn(line, ",\t");
+        lines[n].lang = mn_keywords_lang_find(built, line, code_len);
+        ASSERT(lines[n].lang >= 0);
+        snprintf(lines[n].word, sizeof lines[n].word, "%.*s", (int)strcspn(tab + 1, "\r\n"),
+                 tab + 1);
+        n++;
+    }
+    fclose(f);
+    ASSERT_EQ(n, 85);
+    size_t phrases = 0;
+    mn_model *models[] = {built, opened};
+    for (size_t i = 0; i < n; i++) {
+        const char *w = lines[i].word;
+        phrases += strchr(w, ' ') != NULL;
+        for (uint32_t l = 0; l < mn_model_label_count(built); l++) {
+            int want = 0;
+            for (size_t j = 0; j < n; j++)
+                want |= lines[j].lang == (int32_t)l && strcmp(lines[j].word, w) == 0;
+            for (size_t k = 0; k < 2; k++)
+                if (mn_keywords_is_stopword(models[k], l, w, strlen(w)) != want)
+                    MN_FAIL_AT("\"%s\" in list %u of the %s model: want %d", w, l,
+                               k ? "opened" : "built", want);
+        }
+    }
+    ASSERT(phrases >= 2); /* "ai nấy", "bao giờ" */
+    /* The filter against the table it was built from: every entry passes it, and it turns
+     * most other hashes away (or it would save no lookups). */
+    for (size_t k = 0; k < 2; k++) {
+        const mn_keywords *kw = (const mn_keywords *)models[k];
+        for (uint32_t i = 0; i < kw->p.nentries; i++) {
+            ASSERT(filter_may_have(kw, kw->hashes[i]));
+            ASSERT(stop_has(kw, kw->lang_of[i], kw->hashes[i]));
+        }
+        uint64_t x = 0x9e3779b97f4a7c15ull;
+        size_t passed = 0;
+        for (int r = 0; r < 100000; r++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            passed += (size_t)filter_may_have(kw, x ^ (x >> 29));
+        }
+        ASSERT(passed < 100000 / 4); /* 85 entries in 1,024 bits */
+    }
+    mn_model_release(opened);
+    mn_model_release(built);
+}
+
 TEST(english_top_phrase)
 {
     mn_model *m = build();
@@ -813,7 +882,8 @@ TEST(threads_share_one_model)
 }
 
 TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_aliases)
-              TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(english_top_phrase)
+              TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(every_listed_word_is_found)
+                  TEST_ENTRY(english_top_phrase)
                   TEST_ENTRY(german_top_phrase) TEST_ENTRY(unicode_offsets_are_exact)
                       TEST_ENTRY(nothing_to_extract) TEST_ENTRY(bad_arguments)
                           TEST_ENTRY(guess_and_fallback) TEST_ENTRY(token_count_paths_agree)
