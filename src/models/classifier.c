@@ -15,6 +15,13 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+/* AVX2 versions of the hot loops, compiled for AVX2 function by function (the rest of the
+ * library stays baseline x86-64) and chosen at run time from the CPU's flags. */
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#define MN_CLF_AVX2 1
+#include <immintrin.h>
+#define AVX2_FN __attribute__((target("avx2")))
+#endif
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
@@ -487,11 +494,12 @@ static inline void s8x16_ps(const int8_t *p, __m128 out[4])
         out[j] = _mm_cvtepi32_ps(_mm_srai_epi32(w[j], 24));
 }
 
-static void blocked_scores(const mn_classifier *c, const float *v, float *scores)
+/* Scores of the rows of blocks first.. (all_scores' blocked path). */
+static void blocked_scores(const mn_classifier *c, const float *v, float *scores, uint32_t first)
 {
     uint32_t dim = c->out.dim, nl = c->out.rows, nb = c->out4_blocks;
     size_t stride = (size_t)dim * 4; /* values per block */
-    for (uint32_t b0 = 0; b0 < nb; b0 += BLOCKS_IN_FLIGHT) {
+    for (uint32_t b0 = first; b0 < nb; b0 += BLOCKS_IN_FLIGHT) {
         uint32_t g = nb - b0 < BLOCKS_IN_FLIGHT ? nb - b0 : BLOCKS_IN_FLIGHT;
         __m128 acc[BLOCKS_IN_FLIGHT];
         for (uint32_t k = 0; k < BLOCKS_IN_FLIGHT; k++)
@@ -540,6 +548,97 @@ static void blocked_scores(const mn_classifier *c, const float *v, float *scores
 }
 #endif
 
+#if defined(MN_CLF_AVX2)
+/* 8-bit weights as floats for two blocks side by side, lanes 0-3 from a and 4-7 from b: the
+ * 4 at a and at b ... */
+static inline AVX2_FN __m256 s8x4x2_ps(const int8_t *a, const int8_t *b)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(s8x4_ps(a)), s8x4_ps(b), 1);
+}
+
+/* ... and the 16 at a and at b, as four vectors (s8x16_ps on each 128-bit half). */
+static inline AVX2_FN void s8x16x2_ps(const int8_t *a, const int8_t *b, __m256 out[4])
+{
+    __m256i x = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)a)),
+        _mm_loadu_si128((const __m128i *)(const void *)b), 1);
+    __m256i lo = _mm256_unpacklo_epi8(x, x), hi = _mm256_unpackhi_epi8(x, x);
+    __m256i w[4] = {_mm256_unpacklo_epi16(lo, lo), _mm256_unpackhi_epi16(lo, lo),
+                    _mm256_unpacklo_epi16(hi, hi), _mm256_unpackhi_epi16(hi, hi)};
+    for (int j = 0; j < 4; j++)
+        out[j] = _mm256_cvtepi32_ps(_mm256_srai_epi32(w[j], 24));
+}
+
+/* blocked_scores two blocks (8 labels) per register: each lane still runs one row's chain of
+ * multiplies and adds in the same order, so the scores are the same bits. An odd last block
+ * is left to blocked_scores. No FMA: a fused multiply-add rounds once, not twice. */
+static AVX2_FN void blocked_scores_avx2(const mn_classifier *c, const float *v, float *scores)
+{
+    uint32_t dim = c->out.dim, nl = c->out.rows, np = c->out4_blocks / 2;
+    size_t stride = (size_t)dim * 4; /* values per block */
+    for (uint32_t p0 = 0; p0 < np; p0 += BLOCKS_IN_FLIGHT) {
+        uint32_t g = np - p0 < BLOCKS_IN_FLIGHT ? np - p0 : BLOCKS_IN_FLIGHT;
+        __m256 acc[BLOCKS_IN_FLIGHT];
+        for (uint32_t k = 0; k < BLOCKS_IN_FLIGHT; k++)
+            acc[k] = _mm256_setzero_ps();
+        if (c->out.q) {
+            const int8_t *q = (const int8_t *)c->out4 + (size_t)2 * p0 * stride;
+            uint32_t j = 0;
+            for (; j + 4 <= dim; j += 4) {
+                __m256 x[4] = {_mm256_set1_ps(v[j]), _mm256_set1_ps(v[j + 1]),
+                               _mm256_set1_ps(v[j + 2]), _mm256_set1_ps(v[j + 3])};
+                for (uint32_t k = 0; k < g; k++) {
+                    const int8_t *a = q + 2 * k * stride + (size_t)j * 4;
+                    __m256 w[4]; /* weights j..j+3 of the pair's eight rows */
+                    s8x16x2_ps(a, a + stride, w);
+                    for (int t = 0; t < 4; t++)
+                        acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w[t], x[t]));
+                }
+            }
+            for (; j < dim; j++) {
+                __m256 x = _mm256_set1_ps(v[j]);
+                for (uint32_t k = 0; k < g; k++) {
+                    const int8_t *a = q + 2 * k * stride + (size_t)j * 4;
+                    acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(s8x4x2_ps(a, a + stride), x));
+                }
+            }
+            for (uint32_t k = 0; k < g; k++)
+                acc[k] = _mm256_mul_ps(acc[k],
+                                       _mm256_loadu_ps(c->out4_scale + (size_t)8 * (p0 + k)));
+        } else {
+            const float *f = (const float *)c->out4 + (size_t)2 * p0 * stride;
+            for (uint32_t j = 0; j < dim; j++) {
+                __m256 x = _mm256_set1_ps(v[j]);
+                for (uint32_t k = 0; k < g; k++) {
+                    const float *a = f + 2 * k * stride + (size_t)j * 4;
+                    __m256 w = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(a)),
+                                                    _mm_loadu_ps(a + stride), 1);
+                    acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(w, x));
+                }
+            }
+        }
+        for (uint32_t k = 0; k < g; k++) {
+            uint32_t r = 8 * (p0 + k); /* the pair's second block has rows, so nl - r > 4 */
+            if (nl - r >= 8) {
+                _mm256_storeu_ps(scores + r, acc[k]);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, acc[k]);
+                memcpy(scores + r, t, (nl - r) * sizeof *t);
+            }
+        }
+    }
+    if (c->out4_blocks % 2)
+        blocked_scores(c, v, scores, c->out4_blocks - 1);
+}
+
+/* True if this CPU runs AVX2 (libgcc reads the flags once, at startup). */
+static inline int have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2");
+}
+#endif
+
 /* Builds c->out4 from c->out (softmax and one-vs-all models with many labels). */
 static int build_blocked_out(mn_classifier *c)
 {
@@ -581,7 +680,13 @@ static void all_scores(const mn_classifier *c, const float *hidden, float *score
 {
 #if defined(__SSE2__)
     if (c->out4) {
-        blocked_scores(c, hidden, scores);
+#if defined(MN_CLF_AVX2)
+        if (have_avx2()) {
+            blocked_scores_avx2(c, hidden, scores);
+            return;
+        }
+#endif
+        blocked_scores(c, hidden, scores, 0);
         return;
     }
 #endif
@@ -655,14 +760,75 @@ static const qsum_fn qsums[9] = {NULL,    qsum_1, qsum_2, qsum_3, qsum_4,
                                  qsum_5, qsum_6, qsum_7, qsum_8};
 #endif
 
+#if defined(MN_CLF_AVX2)
+/* qadd with 8 weights per register: acc[0..nv/2) += sc * weights 8k..8k+7, and, for an odd
+ * nv, *tail += sc * the last 4 weights. */
+static inline AVX2_FN void qadd_avx2(__m256 *acc, __m128 *tail, int nv, const int8_t *row,
+                                     float sc)
+{
+    __m256 s = _mm256_set1_ps(sc);
+    for (int k = 0; k < nv / 2; k++) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(row + 8 * k));
+        __m256 w = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+        acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(s, w));
+    }
+    if (nv % 2)
+        *tail = _mm_add_ps(*tail,
+                           _mm_mul_ps(_mm256_castps256_ps128(s), s8x4_ps(row + 8 * (nv / 2))));
+}
+
+/* MN_QSUM with 8 floats per register: the same multiply and then add per element, rows in
+ * the same order, so the same bits. Not FMA, which rounds once instead of twice. */
+#define MN_QSUM_AVX2(NV)                                                                           \
+    static AVX2_FN void qsum_avx2_##NV(const mn_clf_matrix *m, const uint32_t *rows, size_t n,   \
+                                       float *out)                                                 \
+    {                                                                                              \
+        __m256 acc[(NV) / 2 + 1];                                                                  \
+        __m128 tail = _mm_setzero_ps();                                                            \
+        for (int k = 0; k < (NV) / 2 + 1; k++)                                                     \
+            acc[k] = _mm256_setzero_ps();                                                          \
+        size_t i = 0;                                                                              \
+        for (; i + LOOKAHEAD < n; i++) {                                                           \
+            MN_PREFETCH(m->q + (size_t)rows[i + LOOKAHEAD] * (4 * NV));                            \
+            MN_PREFETCH(m->scale + rows[i + LOOKAHEAD]);                                           \
+            qadd_avx2(acc, &tail, NV, m->q + (size_t)rows[i] * (4 * NV), m->scale[rows[i]]);       \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            qadd_avx2(acc, &tail, NV, m->q + (size_t)rows[i] * (4 * NV), m->scale[rows[i]]);       \
+        for (int k = 0; k < (NV) / 2; k++)                                                         \
+            _mm256_storeu_ps(out + 8 * k, acc[k]);                                                 \
+        if ((NV) % 2)                                                                              \
+            _mm_storeu_ps(out + 8 * ((NV) / 2), tail);                                             \
+    }
+MN_QSUM_AVX2(1)
+MN_QSUM_AVX2(2)
+MN_QSUM_AVX2(3)
+MN_QSUM_AVX2(4)
+MN_QSUM_AVX2(5)
+MN_QSUM_AVX2(6)
+MN_QSUM_AVX2(7)
+MN_QSUM_AVX2(8)
+#undef MN_QSUM_AVX2
+
+static const qsum_fn qsums_avx2[9] = {NULL,        qsum_avx2_1, qsum_avx2_2,
+                                      qsum_avx2_3, qsum_avx2_4, qsum_avx2_5,
+                                      qsum_avx2_6, qsum_avx2_7, qsum_avx2_8};
+#endif
+
 /* The text's vector: the mean of its rows. */
 static void hidden_of(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden)
 {
     uint32_t dim = c->p.dim;
 #if defined(__SSE2__)
-    /* Quantised models of up to 32 dimensions (the shipped ones have 20) */
+    /* Quantised models of up to 32 dimensions (the shipped ones have 8 to 32), 8 floats per
+     * register where the CPU has AVX2 */
     if (c->in.q && dim % 4 == 0 && dim <= 32) {
-        qsums[dim / 4](&c->in, rows, n, hidden);
+#if defined(MN_CLF_AVX2)
+        if (have_avx2())
+            qsums_avx2[dim / 4](&c->in, rows, n, hidden);
+        else
+#endif
+            qsums[dim / 4](&c->in, rows, n, hidden);
     } else
 #endif
     {

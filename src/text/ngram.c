@@ -52,12 +52,22 @@ static inline uint32_t fastmod_u64(uint64_t x, const fastmod *f)
 }
 #endif
 
+/* fastmod_init(d), remembered per thread: the bucket count is the same for every word of a
+ * model, and the 128-bit division was a noticeable part of hashing a short word. */
+static inline fastmod fastmod_of(uint32_t d)
+{
+    static _Thread_local fastmod last; /* d = 0 until the first call, which never asks for 0 */
+    if (last.d != d)
+        last = fastmod_init(d);
+    return last;
+}
+
 size_t mn_word_ngrams(const uint64_t *h, size_t count, int n, uint32_t bucket, uint32_t *out,
                       size_t cap)
 {
     if (n < 2 || bucket == 0)
         return 0;
-    fastmod fm = fastmod_init(bucket);
+    fastmod fm = fastmod_of(bucket);
     size_t total = 0;
     for (size_t i = 0; i < count; i++) {
         uint64_t acc = h[i];
@@ -85,6 +95,9 @@ static inline unsigned char vbyte(const unsigned char *w, size_t len, size_t k)
     return k == 0 ? '<' : k == len + 1 ? '>' : w[k - 1];
 }
 
+static size_t char_ngrams_long(const unsigned char *u, size_t len, int minn, int maxn,
+                               const fastmod *fm, uint32_t *out, size_t cap);
+
 size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bucket,
                       uint32_t *out, size_t cap)
 {
@@ -94,21 +107,47 @@ size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bu
         minn = 1;
     const unsigned char *u = (const unsigned char *)w;
     size_t vlen = len + 2; /* length of "<w>" */
-    size_t total = 0;
-    fastmod fm = fastmod_init(bucket);
+    fastmod fm = fastmod_of(bucket);
+    if (vlen > VWORD_STACK)
+        return char_ngrams_long(u, len, minn, maxn, &fm, out, cap);
     /* Words of up to VWORD_STACK - 2 bytes (all but freak ones) are copied once as "<w>", so
-     * that every n-gram is one slice of it, hashed in one call. */
+     * that every n-gram is one slice of it, hashed in one call. The code points are found
+     * once, not once per n-gram as in char_ngrams_long: start[k] is the k-th byte of "<w>"
+     * that is not a continuation byte (start[ncp] = vlen), and the n-grams are the slices
+     * start[k] .. start[k + n), in the same order. */
     unsigned char v[VWORD_STACK];
-    const unsigned char *vw = NULL;
-    if (vlen <= sizeof v) {
-        v[0] = '<';
-        memcpy(v + 1, u, len);
-        v[len + 1] = '>';
-        vw = v;
+    v[0] = '<';
+    memcpy(v + 1, u, len);
+    v[len + 1] = '>';
+    uint16_t start[VWORD_STACK + 1];
+    size_t ncp = 0, total = 0;
+    for (size_t i = 0; i < vlen; i++) {
+        start[ncp] = (uint16_t)i;
+        ncp += !is_cont(v[i]);
     }
-    /* The loop of fastText's computeSubwords over the virtual string: i is a start byte that is
-     * not a continuation byte, and each step of j adds one code point (a byte plus its
-     * continuation bytes, without further validation). */
+    start[ncp] = (uint16_t)vlen;
+    for (size_t k = 0; k < ncp; k++) {
+        size_t last = k + (size_t)maxn < ncp ? k + (size_t)maxn : ncp;
+        for (size_t e = k + (size_t)minn; e <= last; e++) {
+            if (e == k + 1 && (k == 0 || e == ncp))
+                continue; /* "<" or ">" alone */
+            uint64_t hv = mn_hash64(v + start[k], (size_t)(start[e] - start[k]));
+            if (total < cap)
+                out[total] = fastmod_u64(hv, &fm);
+            total++;
+        }
+    }
+    return total;
+}
+
+/* mn_char_ngrams for words too long to copy: the loop of fastText's computeSubwords over the
+ * virtual string "<w>", each n-gram hashed in up to three pieces. */
+static size_t char_ngrams_long(const unsigned char *u, size_t len, int minn, int maxn,
+                               const fastmod *fm, uint32_t *out, size_t cap)
+{
+    size_t vlen = len + 2, total = 0;
+    /* i is a start byte that is not a continuation byte, and each step of j adds one code
+     * point (a byte plus its continuation bytes, without further validation). */
     for (size_t i = 0; i < vlen; i++) {
         if (is_cont(vbyte(u, len, i)))
             continue;
@@ -121,18 +160,13 @@ size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bu
                 continue;
             /* The n-gram is v[i..j); split it into an optional "<", a slice of w, and an
              * optional ">". */
-            uint64_t hv;
-            if (vw) {
-                hv = mn_hash64(vw + i, j - i);
-            } else {
-                int lt = i == 0, gt = j == vlen;
-                size_t wstart = lt ? 0 : i - 1; /* slice of w, [wstart, wend) */
-                size_t wend = j - 1 - (size_t)gt;
-                hv = mn__hash64_concat3("<", (size_t)lt, u + wstart, wend - wstart, ">",
-                                        (size_t)gt);
-            }
+            int lt = i == 0, gt = j == vlen;
+            size_t wstart = lt ? 0 : i - 1; /* slice of w, [wstart, wend) */
+            size_t wend = j - 1 - (size_t)gt;
+            uint64_t hv = mn__hash64_concat3("<", (size_t)lt, u + wstart, wend - wstart, ">",
+                                             (size_t)gt);
             if (total < cap)
-                out[total] = fastmod_u64(hv, &fm);
+                out[total] = fastmod_u64(hv, fm);
             total++;
         }
     }

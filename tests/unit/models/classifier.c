@@ -612,9 +612,9 @@ TEST(word_hashes_match_reference)
     mn_scratch_free(s);
 }
 
-/* The SSE2 sums of 8-bit rows (qsum_*, 16 weights per load and then 4) must be bit-identical
- * to the scalar loop of add_row, for every dimension they serve and rows in any order,
- * repeated rows included. */
+/* The SSE2 sums of 8-bit rows (qsum_*, 16 weights per load and then 4) and the AVX2 ones
+ * (qsum_avx2_*, on CPUs that have it) must be bit-identical to the scalar loop of add_row, for
+ * every dimension they serve and rows in any order, repeated rows included. */
 TEST(quantized_row_sums_match_scalar)
 {
 #if defined(__SSE2__)
@@ -644,14 +644,23 @@ TEST(quantized_row_sums_match_scalar)
             qsums[dim / 4](&m, rows, n, got);
             if (memcmp(want, got, dim * sizeof(float)) != 0)
                 MN_FAIL_AT("dim %u, %zu rows: sums differ", dim, n);
+#if defined(MN_CLF_AVX2)
+            if (have_avx2()) {
+                memset(got, 0, sizeof got);
+                qsums_avx2[dim / 4](&m, rows, n, got);
+                if (memcmp(want, got, dim * sizeof(float)) != 0)
+                    MN_FAIL_AT("AVX2, dim %u, %zu rows: sums differ", dim, n);
+            }
+#endif
         }
     }
 #endif
 }
 
-/* Scoring with the output rows interleaved (many labels) gives exactly dot_row's scores, for
- * 8-bit and float matrices, every dimension up to 33 and row counts that leave partial blocks
- * and partial groups of blocks. */
+/* Scoring with the output rows interleaved (many labels) gives exactly dot_row's scores, with
+ * SSE2 and with AVX2 (on CPUs that have it), for 8-bit and float matrices, every dimension up
+ * to 33 and row counts that leave partial blocks, an odd last block and partial groups of
+ * blocks. */
 TEST(blocked_scores_match_scalar)
 {
 #if defined(__SSE2__)
@@ -687,6 +696,21 @@ TEST(blocked_scores_match_scalar)
                 if (memcmp(want, got, rows * sizeof(float)) != 0)
                     MN_FAIL_AT("%s, dim %u, %u rows: scores differ", quant ? "int8" : "float",
                                dim, rows);
+                /* each path on its own, whichever all_scores took */
+                memset(got, 0, sizeof got);
+                blocked_scores(&c, v, got, 0);
+                if (memcmp(want, got, rows * sizeof(float)) != 0)
+                    MN_FAIL_AT("SSE2, %s, dim %u, %u rows: scores differ",
+                               quant ? "int8" : "float", dim, rows);
+#if defined(MN_CLF_AVX2)
+                if (have_avx2()) {
+                    memset(got, 0, sizeof got);
+                    blocked_scores_avx2(&c, v, got);
+                    if (memcmp(want, got, rows * sizeof(float)) != 0)
+                        MN_FAIL_AT("AVX2, %s, dim %u, %u rows: scores differ",
+                                   quant ? "int8" : "float", dim, rows);
+                }
+#endif
                 mn_free(c.out4);
                 mn_free(c.out4_scale);
             }
