@@ -63,6 +63,7 @@ enum {
     KW_DEFAULT_WORDS = 4,
     KW_MAX_WORDS = 8,
     KW_GUESS_WORDS = 512, /* words of the text looked at to guess the list */
+    KW_UPPER_MEMO = 64,   /* slots of is_upper_memo (a power of two) */
     SLOT_KW = 0,
     SLOT_KW_NORM = 1,
 };
@@ -381,6 +382,8 @@ typedef struct kw_run {
     size_t len;
     int32_t lang; /* list used for splitting Thai words during tokenisation, or -1 */
     nbuf nb;
+    int32_t up_cp[KW_UPPER_MEMO]; /* is_upper_memo: code point of each slot, -1 if empty */
+    uint8_t up_is[KW_UPPER_MEMO]; /* ... and whether it is a capital */
 } kw_run;
 
 static size_t pow2_at_least(size_t n)
@@ -527,6 +530,26 @@ static int is_upper_cp(const char *s, size_t len, size_t *cp_len)
     return fl != n || memcmp(folded, s, n) != 0;
 }
 
+/* is_upper_cp of the first code point of s (len > 0 bytes), remembered by code point for the
+ * run: a text's capitals come from a few letters, and telling one outside ASCII takes a call
+ * of mn_normalize. */
+static int is_upper_memo(kw_run *r, const char *s, size_t len)
+{
+    size_t n;
+    if ((unsigned char)s[0] < 0x80)
+        return is_upper_cp(s, len, &n);
+    int32_t cp;
+    mn_utf8_decode(s, len, &cp);
+    if (cp < 0)
+        return 0;
+    size_t slot = (size_t)cp & (KW_UPPER_MEMO - 1);
+    if (r->up_cp[slot] != cp) {
+        r->up_is[slot] = (uint8_t)is_upper_cp(s, len, &n);
+        r->up_cp[slot] = cp;
+    }
+    return r->up_is[slot];
+}
+
 /* Normalised hash of token t, whose bytes hold something other than ASCII. A token met before
  * in this text with the same bytes takes the hash of its first occurrence: normalising non-ASCII
  * text (NFKC + case fold) is the costliest step per token, and a text repeats about half of its
@@ -555,6 +578,69 @@ static int token_hash_cached(kw_run *r, kw_tok *tok, uint32_t i, uint32_t *tab, 
     return 0;
 }
 
+/* One look at a token's bytes: ASCII or not, letters, capitals, UTF-8 continuation bytes, and
+ * (when lo is not NULL) the bytes lower-cased into lo, which for ASCII is what NFKC + case
+ * folding (mn_normalize) gives. */
+typedef struct tok_bytes {
+    int ascii;
+    size_t letters, upper, cont; /* ASCII letters, ASCII capitals, continuation bytes */
+} tok_bytes;
+
+static void scan_bytes_slow(const char *w, size_t len, size_t from, char *lo, tok_bytes *o)
+{
+    for (size_t j = from; j < len; j++) {
+        unsigned char c = (unsigned char)w[j];
+        if (lo)
+            lo[j] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+        if (c >= 0x80) {
+            o->ascii = 0;
+            o->cont += (c & 0xC0) == 0x80;
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+            o->letters++;
+            o->upper += c <= 'Z';
+        }
+    }
+}
+
+/* scan_bytes_slow from the start, 8 ASCII bytes at a time where it can: the text has 8 bytes to
+ * read at w + j (readable: bytes of the text from w) and lo room for 8 to write (lo_cap), and
+ * those of the token are ASCII; a last short piece is masked to the token's bytes. Capitals
+ * and letters are found by adding to each byte (below 0x80, so no carry crosses bytes) the
+ * offset that carries it into the top bit from the range's first byte on and not from the byte
+ * past its end. The rest, from the first piece with a non-ASCII byte, goes byte by byte.
+ * tests/unit/models/keywords.c compares the two. */
+static void scan_bytes(const char *w, size_t len, size_t readable, char *lo, size_t lo_cap,
+                       tok_bytes *o)
+{
+    *o = (tok_bytes){.ascii = 1};
+    size_t j = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    if (lo && len + 8 <= lo_cap) {
+        for (; j < len && readable - j >= 8; j += 8) {
+            uint64_t v;
+            memcpy(&v, w + j, 8);
+            if (len - j < 8)
+                v &= ~0ull >> (8 * (8 - (len - j))); /* the token's bytes only (little-endian) */
+            if (v & high)
+                break;
+            uint64_t up = (v + ones * (0x80 - 'A')) & ~(v + ones * (0x80 - 'Z' - 1)) & high;
+            uint64_t lower = v | up >> 2;
+            uint64_t let =
+                (lower + ones * (0x80 - 'a')) & ~(lower + ones * (0x80 - 'z' - 1)) & high;
+            memcpy(lo + j, &lower, 8);
+            /* bit 7 of each byte: their sum lands in the top byte */
+            o->upper += (size_t)(((up >> 7) * ones) >> 56);
+            o->letters += (size_t)(((let >> 7) * ones) >> 56);
+        }
+    }
+#else
+    (void)readable;
+    (void)lo_cap;
+#endif
+    scan_bytes_slow(w, len, j, lo, o);
+}
+
 /* Pass 1b: per-token hash, flags and sentence. tab (cap entries, at least twice n) is scratch
  * for token_hash_cached; pass 2 fills it anew. */
 static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_t cap)
@@ -579,24 +665,11 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_
             sent_start = 1;
         }
         t->sent = sent;
-        /* One look at the bytes: ASCII or not, letters, capitals, UTF-8 continuation bytes, and
-         * the bytes lower-cased into the normalisation buffer, which for ASCII is what NFKC +
-         * case folding (mn_normalize) gives. */
-        int ascii = 1, letters = 0, upper = 0;
-        size_t cont = 0;
+        tok_bytes tb;
         char *lo = t->len <= r->nb.cap ? r->nb.p : NULL;
-        for (size_t j = 0; j < t->len; j++) {
-            unsigned char c = (unsigned char)w[j];
-            if (lo)
-                lo[j] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
-            if (c >= 0x80) {
-                ascii = 0;
-                cont += (c & 0xC0) == 0x80;
-            } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-                letters++;
-                upper += c <= 'Z';
-            }
-        }
+        scan_bytes(w, t->len, r->len - t->off, lo, lo ? r->nb.cap : 0, &tb);
+        int ascii = tb.ascii;
+        size_t letters = tb.letters, upper = tb.upper, cont = tb.cont;
         if (ascii && lo) {
             t->h = mn_hash64(lo, t->len);
         } else if (ascii) {
@@ -632,9 +705,8 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_
                 f |= TF_LETTER;
             if (ascii && letters >= 2 && upper == letters)
                 f |= TF_ACRONYM;
-            size_t first_len;
             size_t skip = t->kind == MN_TOK_HASHTAG ? 1 : 0;
-            if (!sent_start && t->len > skip && is_upper_cp(w + skip, t->len - skip, &first_len))
+            if (!sent_start && t->len > skip && is_upper_memo(r, w + skip, t->len - skip))
                 f |= TF_UPPER;
             /* Possessive "'s" / "’s": "Google's" counts as "google". */
             if (t->len > 3 && (w[t->len - 1] == 's' || w[t->len - 1] == 'S')) {
@@ -1111,6 +1183,7 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
     int32_t li = lang ? find_code(kw, lang, lang_len) : -1;
     int guessed = 0;
     r.lang = li;
+    memset(r.up_cp, 0xFF, sizeof r.up_cp);
     if (len == 0 || k == 0)
         goto report;
 

@@ -249,9 +249,21 @@ static inline int solo_of(const solo *tab, int32_t cp, const char *src, size_t n
     return 1;
 }
 
+/* A decoded code point known to be solo, kept between the check that the code point before
+ * it may stand alone (which has to look at it) and its own turn, so that it is decoded and
+ * looked up once rather than twice. */
+typedef struct solo_peek {
+    size_t at; /* byte offset of the code point, SIZE_MAX for none */
+    int32_t cp;
+    size_t n;       /* its bytes */
+    const char *b;  /* its normal form */
+    size_t bn;
+} solo_peek;
+
 /* True if the text at s (len bytes) starts a new segment for sure: it is empty, or starts with
- * ASCII or a solo code point. */
-static inline int solo_boundary(const solo *tab, const char *s, size_t len)
+ * ASCII or a solo code point, which is then kept in *pk as the one at offset at. */
+static inline int solo_boundary(const solo *tab, const char *s, size_t len, size_t at,
+                                solo_peek *pk)
 {
     if (len == 0 || (unsigned char)s[0] < 0x80)
         return 1;
@@ -260,7 +272,10 @@ static inline int solo_boundary(const solo *tab, const char *s, size_t len)
     size_t n = mn__utf8_decode_lenient(s, len, &cp, &bad);
     const char *b;
     size_t bn;
-    return !bad && solo_of(tab, cp, s, n, &b, &bn);
+    if (bad || !solo_of(tab, cp, s, n, &b, &bn))
+        return 0;
+    *pk = (solo_peek){.at = at, .cp = cp, .n = n, .b = b, .bn = bn};
+    return 1;
 }
 
 int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
@@ -306,6 +321,7 @@ static int normalize(const char *s, size_t len, unsigned flags, char *out, size_
     int32_t seg[SEG_MAX];
     size_t nseg = 0;
     size_t i = 0;
+    solo_peek pk = {.at = SIZE_MAX};
     while (i < len) {
         if (p[i] < 0x80) {
             size_t e = i;
@@ -317,7 +333,8 @@ static int normalize(const char *s, size_t len, unsigned flags, char *out, size_
              * ("e" + U+0301), so it goes through the segment path, unless what follows
              * starts a segment of its own. */
             size_t stop =
-                (compose && e < len && !(tab && solo_boundary(tab, s + e, len - e))) ? e - 1 : e;
+                (compose && e < len && !(tab && solo_boundary(tab, s + e, len - e, e, &pk))) ? e - 1
+                                                                                           : e;
             if (stop > i) {
                 flush(&k, seg, &nseg);
                 put_ascii(&k, s + i, stop - i, fold);
@@ -327,12 +344,22 @@ static int normalize(const char *s, size_t len, unsigned flags, char *out, size_
                 break;
         }
         int32_t cp;
-        int bad;
-        size_t n = mn__utf8_decode_lenient(s + i, len - i, &cp, &bad);
+        int bad, is_solo;
+        size_t n;
         const char *sb;
         size_t sn;
-        if (tab && !bad && solo_of(tab, cp, s + i, n, &sb, &sn) &&
-            (!compose || solo_boundary(tab, s + i + n, len - i - n))) {
+        if (i == pk.at) {
+            cp = pk.cp;
+            n = pk.n;
+            bad = 0;
+            sb = pk.b;
+            sn = pk.bn;
+            is_solo = 1;
+        } else {
+            n = mn__utf8_decode_lenient(s + i, len - i, &cp, &bad);
+            is_solo = tab && !bad && solo_of(tab, cp, s + i, n, &sb, &sn);
+        }
+        if (is_solo && (!compose || solo_boundary(tab, s + i + n, len - i - n, i + n, &pk))) {
             if (nseg)
                 flush(&k, seg, &nseg);
             put(&k, sb, sn);

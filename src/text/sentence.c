@@ -9,6 +9,11 @@
 #include "micronlp/text.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "text/internal.h"
 
 /* Abbreviations that rarely end a sentence, lower-case, without the full stop. */
 static const char *const ABBREV[] = {
@@ -50,9 +55,58 @@ static int is_closer(int32_t c)
            c == 0x3011 || c == 0xFF63;
 }
 
+/* What the scan below has to look at: '\n' and the ASCII terminators (1), and the other
+ * terminators of is_stop and is_cjk_stop by their lead byte and their second byte with its low
+ * bit cleared (U+061F D8 9F, U+06D4 DB 94, U+0964 U+0965 E0 A5, U+2026 U+203C U+2047..U+2049
+ * E2 80/81, U+3002 E3 80, U+FF01 U+FF1F U+FF61 EF BC/BD). Any other byte is stepped over
+ * alone: the rest of its sequence is continuation bytes, which decode as ill-formed bytes that
+ * are no terminator either, so the scan stops where decoding one code point at a time would,
+ * without decoding most of them. */
+static const unsigned char STOP_LEAD[256] = {
+    ['\n'] = 1,    ['.'] = 1,     ['!'] = 1,     ['?'] = 1,     [0xD8] = 0x9E,
+    [0xDB] = 0x94, [0xE0] = 0xA4, [0xE2] = 0x80, [0xE3] = 0x80, [0xEF] = 0xBC,
+};
+
+/* True if the code point at p (left > 0 bytes) may be '\n' or a terminator (see STOP_LEAD). */
+static inline int may_stop(const unsigned char *p, size_t left)
+{
+    unsigned v = STOP_LEAD[p[0]];
+    return v == 1 || (v && left > 1 && (p[1] & 0xFEu) == v);
+}
+
+/* The first byte from i that may_stop, or len. Bytes that may stop are '\n' . ! ? and lead
+ * bytes D8 and above; 16 bytes are checked for those at once where SSE2 has them. */
+static inline size_t skip_to_stop(const unsigned char *s, size_t len, size_t i)
+{
+    for (;;) {
+#if defined(__SSE2__)
+        while (len - i >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('.'))),
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('!')),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('?'))),
+                             _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)0xD8)), x)));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m);
+            if (bits) {
+                i += (size_t)__builtin_ctz(bits);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        while (i < len && !STOP_LEAD[s[i]])
+            i++;
+        if (i >= len || may_stop(s + i, len - i))
+            return i;
+        i++;
+    }
+}
+
 static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
 {
-    size_t n = mn_utf8_decode(s + i, len - i, cp);
+    size_t n = mn__utf8_decode1(s + i, len - i, cp);
     if (*cp < 0) *cp = (unsigned char)s[i];
     return n;
 }
@@ -136,12 +190,10 @@ int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
     }
     size_t start = i, end = len, resume = len;
     while (i < len) {
-        /* Most bytes are ASCII that can neither end a sentence nor start a blank line. */
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x80 && b != '\n' && b != '.' && b != '!' && b != '?') {
-            i++;
-            continue;
-        }
+        /* Most bytes can neither end a sentence nor start a blank line (see STOP_LEAD). */
+        i = skip_to_stop((const unsigned char *)s, len, i);
+        if (i >= len)
+            break;
         size_t n = decode(s, len, i, &c);
         if (c == '\n') {
             /* a blank line ends the sentence */

@@ -31,6 +31,8 @@
 
 #include <string.h>
 #include <utf8proc.h>
+
+#include "text/internal.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -178,14 +180,18 @@ static int classify(int32_t cp)
 {
     /* White_Space outside ASCII, plus ZWSP (used as an invisible word break in Thai and Khmer
      * text), U+180E and the BOM. */
-    if (cp == 0x85 || cp == 0xA0 || cp == 0x1680 || in(cp, 0x2000, 0x200B) || cp == 0x2028 ||
-        cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF ||
-        cp == 0x180E)
-        return C_SEP;
-    if (in(cp, 0x1F1E6, 0x1F1FF))
-        return C_RI;
-    if (in(cp, 0x1F3FB, 0x1F3FF))
-        return C_MOD;
+    if (cp < 0x1680) { /* most letters: two of these tests rather than all */
+        if (cp == 0x85 || cp == 0xA0)
+            return C_SEP;
+    } else {
+        if (cp == 0x1680 || in(cp, 0x2000, 0x200B) || cp == 0x2028 || cp == 0x2029 ||
+            cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF || cp == 0x180E)
+            return C_SEP;
+        if (in(cp, 0x1F1E6, 0x1F1FF))
+            return C_RI;
+        if (in(cp, 0x1F3FB, 0x1F3FF))
+            return C_MOD;
+    }
     const utf8proc_property_t *p = utf8proc_get_property(cp);
     switch (p->category) {
     case UTF8PROC_CATEGORY_LU:
@@ -244,7 +250,7 @@ static inline int peek(const unsigned char *s, size_t len, size_t i, size_t *n, 
         *cp = c;
         return acls[c];
     }
-    *n = mn_utf8_decode((const char *)s + i, len - i, cp);
+    *n = mn__utf8_decode1((const char *)s + i, len - i, cp);
     if (*cp < 0)
         return C_BAD;
     return classify(*cp);

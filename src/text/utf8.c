@@ -23,81 +23,14 @@ static inline int ascii8(const unsigned char *p)
     return (v & ASCII_MASK) == 0;
 }
 
-/* Length of the sequence announced by lead byte c (0 for bytes that can never start one) and
- * the allowed range of its second byte; later bytes are always 80..BF. */
-static inline size_t lead_info(unsigned c, unsigned *lo, unsigned *hi)
-{
-    *lo = 0x80;
-    *hi = 0xBF;
-    if (c < 0xC2)
-        return 0; /* continuation bytes, and C0/C1 which only start overlong forms */
-    if (c < 0xE0)
-        return 2;
-    if (c < 0xF0) {
-        if (c == 0xE0)
-            *lo = 0xA0; /* E0 80..9F would be overlong */
-        else if (c == 0xED)
-            *hi = 0x9F; /* ED A0..BF would be a surrogate */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (c == 0xF0)
-            *lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            *hi = 0x8F; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
-/* Decodes a well-formed sequence at p or returns the length of its maximal ill-formed subpart
- * (>= 1) with *cp = -1. */
-static inline size_t decode(const unsigned char *p, size_t len, int32_t *cp)
-{
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *cp = (int32_t)c;
-        return 1;
-    }
-    unsigned lo, hi;
-    size_t n = lead_info(c, &lo, &hi);
-    if (n == 0) {
-        *cp = -1;
-        return 1;
-    }
-    if (len < 2 || p[1] < lo || p[1] > hi) {
-        *cp = -1;
-        return 1;
-    }
-    int32_t v = (int32_t)(c & (0x7Fu >> n)) << 6 | (int32_t)(p[1] & 0x3F);
-    for (size_t i = 2; i < n; i++) {
-        if (i >= len || (p[i] & 0xC0) != 0x80) {
-            *cp = -1;
-            return i; /* lead plus the valid continuation bytes seen so far */
-        }
-        v = v << 6 | (int32_t)(p[i] & 0x3F);
-    }
-    *cp = v;
-    return n;
-}
-
 size_t mn_utf8_decode(const char *s, size_t len, int32_t *cp)
 {
     if (len == 0) {
         *cp = -1;
         return 0;
     }
-    size_t n = decode((const unsigned char *)s, len, cp);
+    size_t n = mn__utf8_decode_raw((const unsigned char *)s, len, cp);
     return *cp < 0 ? 1 : n;
-}
-
-size_t mn__utf8_decode_lenient(const char *s, size_t len, int32_t *cp, int *bad)
-{
-    size_t n = decode((const unsigned char *)s, len, cp);
-    *bad = *cp < 0;
-    if (*bad)
-        *cp = 0xFFFD;
-    return n;
 }
 
 int mn_utf8_validate(const char *s, size_t len, size_t *bad_offset)
@@ -113,7 +46,7 @@ int mn_utf8_validate(const char *s, size_t len, size_t *bad_offset)
         if (i == len)
             break;
         int32_t cp;
-        size_t n = decode(p + i, len - i, &cp);
+        size_t n = mn__utf8_decode_raw(p + i, len - i, &cp);
         if (cp < 0) {
             if (bad_offset)
                 *bad_offset = i;
@@ -169,7 +102,7 @@ size_t mn_utf8_repair(const char *s, size_t len, char *out)
             continue;
         }
         int32_t cp;
-        size_t n = decode(p + i, len - i, &cp);
+        size_t n = mn__utf8_decode_raw(p + i, len - i, &cp);
         if (cp < 0) {
             /* One U+FFFD per maximal subpart, so "E2 82 41" becomes U+FFFD "A". */
             memcpy(out + o, "\xEF\xBF\xBD", 3);

@@ -881,6 +881,67 @@ TEST(threads_share_one_model)
     mn_model_release(m);
 }
 
+/* scan_bytes (8 ASCII bytes at a time) against scan_bytes_slow (byte by byte) on tokens of
+ * every length up to 40 at every offset, with the text's end and the buffer's room near the
+ * token's end, over ASCII that has every letter, the bytes around the letter ranges, and
+ * non-ASCII bytes at every position of a piece. */
+TEST(byte_scan_paths_agree)
+{
+    static const char alpha[] = "@AZ[`az{09 -'_\x7f\xc3\xa9\xe2\x80\x99\xff";
+    srand(11);
+    for (int round = 0; round < 50000; round++) {
+        char text[64];
+        size_t tlen = 1 + (size_t)(rand() % 48);
+        int non_ascii = rand() % 3 == 0;
+        for (size_t i = 0; i < tlen; i++) {
+            size_t k = (size_t)rand() % (non_ascii ? sizeof alpha - 1 : 16);
+            text[i] = rand() % 4 ? alpha[k] : (char)(0x20 + rand() % 0x5F);
+        }
+        size_t off = (size_t)rand() % tlen, len = 1 + (size_t)rand() % (tlen - off);
+        size_t cap = len + (size_t)(rand() % 12);
+        char lo_fast[80], lo_slow[80];
+        memset(lo_fast, 0, sizeof lo_fast);
+        memset(lo_slow, 0, sizeof lo_slow);
+        tok_bytes f, sl = {.ascii = 1};
+        scan_bytes(text + off, len, tlen - off, lo_fast, cap, &f);
+        scan_bytes_slow(text + off, len, 0, lo_slow, &sl);
+        ASSERT_EQ(f.ascii, sl.ascii);
+        ASSERT_EQ(f.letters, sl.letters);
+        ASSERT_EQ(f.upper, sl.upper);
+        ASSERT_EQ(f.cont, sl.cont);
+        ASSERT(memcmp(lo_fast, lo_slow, len) == 0);
+        /* without a buffer */
+        scan_bytes(text + off, len, tlen - off, NULL, 0, &f);
+        ASSERT_EQ(f.letters, sl.letters);
+        ASSERT_EQ(f.upper, sl.upper);
+    }
+}
+
+/* is_upper_memo against is_upper_cp: code points that share a slot, in turns, so a slot is
+ * filled, hit and taken over; ASCII; ill-formed bytes. */
+TEST(upper_memo_agrees)
+{
+    kw_run r;
+    memset(r.up_cp, 0xFF, sizeof r.up_cp);
+    static const int32_t cps[] = {0xC9,   0xE9,   0xC9 + KW_UPPER_MEMO, 0x416, 0x436,
+                                  0x416 + 2 * KW_UPPER_MEMO,
+                                  0x1E9E, 0x10A0, 0x2D00, 0x4E2D, 0x130, 0x1C5, 0x3A3, 0x3C2,
+                                  0x1F88, 0x24B6, 0x10400, 0xFF21, 0x5D0, 0x905};
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+            char b[8];
+            size_t n = mn_utf8_encode(cps[i], b), cl;
+            b[n] = 'x';
+            ASSERT_EQ(is_upper_memo(&r, b, n + 1), is_upper_cp(b, n + 1, &cl));
+        }
+    }
+    size_t cl;
+    ASSERT_EQ(is_upper_memo(&r, "Ab", 2), 1);
+    ASSERT_EQ(is_upper_memo(&r, "ab", 2), 0);
+    ASSERT_EQ(is_upper_memo(&r, "\xc3", 1), is_upper_cp("\xc3", 1, &cl));
+    ASSERT_EQ(is_upper_memo(&r, "\xff", 1), 0);
+}
+
 TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_aliases)
               TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(every_listed_word_is_found)
                   TEST_ENTRY(english_top_phrase)
@@ -893,4 +954,6 @@ TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_al
                                           TEST_ENTRY(build_errors_name_the_line)
                                               TEST_ENTRY(damaged_files_are_refused)
                                                   TEST_ENTRY(allocation_failures_are_clean)
-                                                      TEST_ENTRY(threads_share_one_model))
+                                                      TEST_ENTRY(threads_share_one_model)
+                                                          TEST_ENTRY(byte_scan_paths_agree)
+                                                              TEST_ENTRY(upper_memo_agrees))

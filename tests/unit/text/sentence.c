@@ -3,9 +3,16 @@
  * Tests for the sentence splitter (src/text/sentence.c): a table of texts and the sentences
  * expected, separated by " | ", covering abbreviations, initials, decimals, quotes and
  * brackets after the full stop, ellipses, blank lines and non-Latin punctuation; offsets are
- * checked to be byte ranges of the input.
+ * checked to be byte ranges of the input; the byte skip of the scan against decoding code
+ * point by code point.
  */
 #include "micronlp/text.h"
+
+/* Included for skip_to_stop and the terminator tests (file-static). */
+#include "text/sentence.c"
+
+#include <stdlib.h>
+
 #include "test.h"
 
 static void join(const char *text, char *out, size_t cap)
@@ -118,5 +125,65 @@ TEST(ill_formed_bytes_do_not_stop_it)
     ASSERT_EQ(mn_sentences(". . .", 5, s, 4), 3);
 }
 
+/* The terminators and newlines from i as the scan meets them: with skip_to_stop (fast) or one
+ * decoded code point at a time, as the scan did before it (stores up to cap positions). */
+static size_t stops_of(const char *s, size_t len, int fast, size_t *at, size_t cap)
+{
+    size_t k = 0, i = 0;
+    while (i < len) {
+        if (fast) {
+            i = skip_to_stop((const unsigned char *)s, len, i);
+            if (i >= len)
+                break;
+        }
+        int32_t c;
+        size_t n = decode(s, len, i, &c);
+        if (c == '\n' || is_stop(c) || is_cjk_stop(c)) {
+            if (k < cap)
+                at[k] = i;
+            k++;
+        }
+        i += n;
+    }
+    return k;
+}
+
+TEST(byte_skip_stops_where_decoding_does)
+{
+    /* Pieces next to the terminators' encodings: the terminators, other code points with
+     * their lead bytes (or second bytes but one bit), truncated and stray bytes, runs of ASCII
+     * longer than a 16-byte block. */
+    static const char *const pieces[] = {
+        ".", "!", "?", "\n", " ", "abcdefghijklmnopq", "\xE2\x80\xA6", "\xE2\x80\xBC",
+        "\xE2\x81\x87", "\xE2\x81\x89", "\xE2\x80\x99", "\xE2\x81\x80", "\xE2\x82\xAC",
+        "\xD8\x9F", "\xD8\x9E", "\xD8\xA7", "\xDB\x94", "\xDB\x95", "\xDB\x96",
+        "\xE0\xA5\xA4", "\xE0\xA5\xA5", "\xE0\xA4\xA4", "\xE0\xB8\x81", "\xE3\x80\x82",
+        "\xE3\x81\x82", "\xEF\xBC\x81", "\xEF\xBC\x9F", "\xEF\xBD\xA1", "\xEF\xBD\xA2",
+        "\xEF\xBE\x80", "\xC3\xA9", "\xE2\x80", "\xE2", "\xEF\xBC", "\x80", "\xBF", "\xFF",
+        "\xF0\x9F\x98\x80", "\xE4\xB8\xAD",
+    };
+    enum { NP = sizeof pieces / sizeof pieces[0] };
+    srand(7);
+    for (int round = 0; round < 20000; round++) {
+        char text[256];
+        size_t len = 0;
+        int count = rand() % 24;
+        for (int p = 0; p < count; p++) {
+            const char *piece = pieces[rand() % NP];
+            size_t n = strlen(piece);
+            if (len + n > sizeof text)
+                break;
+            memcpy(text + len, piece, n);
+            len += n;
+        }
+        size_t a[256], b[256];
+        size_t na = stops_of(text, len, 1, a, 256), nb = stops_of(text, len, 0, b, 256);
+        ASSERT_EQ(na, nb);
+        for (size_t k = 0; k < na && k < 256; k++)
+            ASSERT_EQ(a[k], b[k]);
+    }
+}
+
 TEST_MAIN(TEST_ENTRY(splits_as_expected) TEST_ENTRY(offsets_cover_the_text_in_order)
-              TEST_ENTRY(ill_formed_bytes_do_not_stop_it))
+              TEST_ENTRY(ill_formed_bytes_do_not_stop_it)
+                  TEST_ENTRY(byte_skip_stops_where_decoding_does))
