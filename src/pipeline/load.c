@@ -170,6 +170,9 @@ static int label_known(const mn_model_host *h, void *handle, const char *label, 
     if (h->acquire(h->ctx, handle, &m, &version, &token) != 0)
         return 1; /* cannot look now: a missing label then reads as probability 0 */
     int known = mn_model_label_find(m, label, len) >= 0;
+    /* A host that bounds concurrency gave a worker slot with the model: hand it back too. */
+    if (h->done)
+        h->done(h->ctx, token);
     h->release(h->ctx, token);
     return known;
 }

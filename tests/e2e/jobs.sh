@@ -3,6 +3,8 @@
 #
 # End-to-end test of pipelines and jobs over real HTTP on 127.0.0.1, with the shipped models
 # and a SQLite store:
+#   - the shipped models/pipelines.yaml is served: sure spam stops after the spam step, a review
+#     gets every English model, 30 batches in a row (no worker slot is lost at load);
 #   - /v1/analyze routes a German text past the English models and says why;
 #   - `micronlp submit` sends 20,000 texts; the server is killed with SIGKILL in the middle of
 #     the work and started again on the same store: every accepted job is still there, the
@@ -83,6 +85,31 @@ start_server() { # start_server LOG PIPELINES ARGS...
 
 summary() { curl -s "$U/v1/jobs/summary"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+# ---- the shipped pipeline file, served --------------------------------------------------------
+# Its `spam.prob.spam` terms make loading look labels up in the spam model, which takes one of
+# the model's worker slots each time: every slot must come back, or spam (and every text that
+# needs it) waits out the request timeout.
+start_server "$TMP/serve0.log" "$SRC/models/pipelines.yaml" || exit 1
+SPAM_MAIL="WINNER!! You have been selected for a FREE iPhone. Click http://bit.ly/xyz to claim your prize now!"
+REVIEW="Honestly the best film I have seen this year, the actors were wonderful."
+ok_n=0
+for _ in $(seq 1 30); do
+    curl -s -m 5 -o "$TMP/body" -X POST "$U/v1/analyze" \
+        -d "{\"texts\":[\"$SPAM_MAIL\",\"$REVIEW\"]}" || continue
+    python3 - "$TMP/body" <<'EOF' && ok_n=$((ok_n + 1))
+import json, sys
+spam, review = json.load(open(sys.argv[1]))["results"]
+assert spam["steps"]["spam"]["status"] == "ok" and spam["output"]["spam"] == "spam", spam
+assert spam["steps"]["ner"]["status"] == "skipped", spam
+assert review["output"]["spam"] == "ham" and review["steps"]["sentiment"]["status"] == "ok", review
+EOF
+done
+check "shipped pipelines: 30 analyze batches; sure spam stops after spam, a review gets every model" \
+    '[[ $ok_n == 30 ]]'
+kill -TERM "$PID"
+wait "$PID"
+rm -f "$TMP"/jobs.db*
 
 start_server "$TMP/serve1.log" "$TMP/pipelines.yaml" || exit 1
 

@@ -20,6 +20,8 @@
 static mn_dir_host *dir;
 static const mn_model_host *inner;
 static unsigned slow_ms = 200;
+/* Successful acquires and dones (slots given back): equal whenever nothing is running. */
+static _Atomic unsigned acquired, done_count;
 
 typedef struct fake {
     const char *name; /* as pipelines name it */
@@ -55,9 +57,21 @@ static int fake_acquire(void *ctx, void *handle, mn_model **m, const char **vers
                 return MN_ENOTFOUND;
             if (fakes[i].slow)
                 nanosleep(&(struct timespec){.tv_nsec = (long)slow_ms * 1000000L}, NULL);
-            return inner->acquire(inner->ctx, fakes[i].handle, m, version, token);
+            int rc = inner->acquire(inner->ctx, fakes[i].handle, m, version, token);
+            acquired += rc == 0;
+            return rc;
         }
-    return inner->acquire(inner->ctx, handle, m, version, token);
+    int rc = inner->acquire(inner->ctx, handle, m, version, token);
+    acquired += rc == 0;
+    return rc;
+}
+
+/* Counts the worker slots given back, as a server's host would (src/serve/pipelines.c). */
+static void fake_done(void *ctx, void *token)
+{
+    (void)ctx;
+    (void)token;
+    done_count++;
 }
 
 static void fake_release(void *ctx, void *token)
@@ -66,7 +80,8 @@ static void fake_release(void *ctx, void *token)
     inner->release(inner->ctx, token);
 }
 
-static mn_model_host host = {.find = fake_find, .acquire = fake_acquire, .release = fake_release};
+static mn_model_host host = {
+    .find = fake_find, .acquire = fake_acquire, .done = fake_done, .release = fake_release};
 
 static int setup(void)
 {
@@ -318,6 +333,10 @@ TEST(prob_fields)
     ASSERT(strstr(json, "\"steps\"") == NULL);
     mn_route_free(rt);
     mn_pipelines_free(ps);
+    /* Loading looked the labels spam and ham up in the model: it gave back the worker slot it
+     * took each time, as every run did (a server's spam model had run out of slots). */
+    ASSERT_EQ(acquired, done_count);
+    ASSERT(acquired >= 3);
 }
 
 TEST(failed_and_timed_out_steps_are_recorded)
