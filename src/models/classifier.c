@@ -42,7 +42,14 @@
 #define TAG_TREE MN_TAG('T', 'R', 'E', 'E')
 
 /* Scratch slots used by the classifier (langid, which runs one inside, keeps 4 and 5). */
-enum { SLOT_ROWS = 0, SLOT_HASHES = 1, SLOT_NORM = 2, SLOT_FLOATS = 3, SLOT_FOLD = 6 };
+enum {
+    SLOT_ROWS = 0,
+    SLOT_HASHES = 1,
+    SLOT_NORM = 2,
+    SLOT_FLOATS = 3,
+    SLOT_FOLD = 6,
+    SLOT_NGRAM_MEMO = 7
+};
 
 /* ---- lookup tables ---------------------------------------------------------------------- */
 
@@ -341,6 +348,16 @@ int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s
     return 0;
 }
 
+/* A word's character n-gram ids, met earlier in the same text: they sit at rows[start ..
+ * start + count) until map_buckets, so a repeat copies them instead of hashing every n-gram
+ * again (a text repeats about a third of its words, mostly short ones). Keyed by the
+ * normalised word's 64-bit hash and byte length. */
+typedef struct ngram_memo {
+    uint64_t h;
+    uint32_t wl, start, count, used;
+} ngram_memo;
+enum { NGRAM_MEMO_MIN = 64, NGRAM_MEMO_MAX = 4096 }; /* slots: a quarter of the bytes, bounded */
+
 int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, size_t len,
                      const uint32_t **rows_out, size_t *n_out, size_t *ntokens)
 {
@@ -367,6 +384,14 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
         if (rc)
             return rc;
     } else {
+        size_t nmemo = NGRAM_MEMO_MIN;
+        while (nmemo < NGRAM_MEMO_MAX && nmemo < len / 4)
+            nmemo *= 2;
+        ngram_memo *memo = mn__scratch_reserve(s, SLOT_NGRAM_MEMO, nmemo * sizeof *memo);
+        if (!memo)
+            return MN_ENOMEM;
+        memset(memo, 0, nmemo * sizeof *memo);
+        size_t nmemo_used = 0;
         mn_tokenizer t;
         mn_token tok;
         mn_tokenizer_init(&t, text, len);
@@ -376,10 +401,24 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
             int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
             if (rc)
                 return rc;
-            h[nh++] = mn_hash64(w, wl);
+            uint64_t wh = mn_hash64(w, wl);
+            h[nh++] = wh;
+            ngram_memo *m = &memo[wh & (nmemo - 1)];
+            while (m->used && (m->h != wh || m->wl != wl))
+                m = m + 1 < memo + nmemo ? m + 1 : memo;
+            if (m->used) { /* the same ids as its first occurrence, in the same order */
+                memcpy(rows + n, rows + m->start, (size_t)m->count * sizeof *rows);
+                n += m->count;
+                continue;
+            }
             size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket,
                                         rows + n, cap - n);
-            n += got < cap - n ? got : cap - n; /* the bound above makes this exact */
+            got = got < cap - n ? got : cap - n; /* the bound above makes this exact */
+            if (nmemo_used < nmemo / 2 && n + got <= UINT32_MAX) { /* half full at most */
+                *m = (ngram_memo){wh, (uint32_t)wl, (uint32_t)n, (uint32_t)got, 1};
+                nmemo_used++;
+            }
+            n += got;
         }
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {

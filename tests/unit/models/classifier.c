@@ -612,6 +612,88 @@ TEST(word_hashes_match_reference)
     mn_scratch_free(s);
 }
 
+/* mn__clf_features copies a repeated word's character n-gram ids from its first occurrence;
+ * the rows must be those of hashing every word afresh, in the same order: for words repeated
+ * in other case (the same once normalised), more distinct words than the memo takes, and a
+ * pruned model (whose map drops buckets) as well as a full one. */
+static size_t features_plain(const mn_classifier *c, mn_scratch *s, const char *text,
+                             size_t len, uint32_t *rows, uint64_t *h)
+{
+    const mn_clf_params *p = &c->p;
+    size_t n = 0, nh = 0;
+    rows[n++] = 0;
+    mn_tokenizer t;
+    mn_token tok;
+    mn_tokenizer_init(&t, text, len);
+    while (next_token(p->token_flags, &t, &tok)) {
+        const char *w;
+        size_t wl;
+        if (norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl) != 0)
+            return 0;
+        h[nh++] = mn_hash64(w, wl);
+        n += mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n, 1u << 20);
+    }
+    if (p->word_ngrams > 1 && nh > 1)
+        n += mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, 1u << 20);
+    n = map_buckets(c, rows, 1, n);
+    for (size_t i = 0; i < nh; i++) {
+        uint32_t r = word_row(c->word_slots, c->word_mask, h[i]);
+        rows[n] = r;
+        n += r != 0;
+    }
+    return n;
+}
+
+TEST(repeated_words_give_the_same_features)
+{
+    mn_model *full = train_with(MN_LOSS_SOFTMAX, 1, 4), *pruned = NULL;
+    ASSERT(full != NULL);
+    mn_quantize_config qc = {.cutoff = 300, .qout = 1};
+    mn_err err;
+    ASSERT_EQ(mn_model_quantize(full, &qc, &pruned, &err), 0);
+    ASSERT(((const mn_classifier *)pruned)->p.pruned);
+    mn_scratch *s = NULL, *s2 = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    ASSERT_EQ(mn_scratch_new(&s2), 0);
+    static const char *words[] = {"the", "The", "THE", "cat", "Cat", "sat", "ünïcode", "ÜNÏCODE",
+                                  "a", "on", "mat", "mats", "x", "Straße", "STRASSE", "!"};
+    static char text[1 << 14];
+    static uint32_t want[1 << 20];
+    static uint64_t h[1 << 14];
+    uint64_t rng = 12345;
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t len = 0, goal = iter % 10 == 0 ? sizeof text - 64 : (size_t)(iter % 400);
+        while (len < goal) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if ((rng >> 60) < 4) { /* a fresh random word: fills the memo */
+                size_t n = 1 + (rng >> 20) % 12;
+                for (size_t i = 0; i < n; i++)
+                    text[len++] = (char)('a' + (rng >> (4 * (i % 10))) % 26);
+            } else {
+                const char *w = words[(rng >> 33) % (sizeof words / sizeof words[0])];
+                memcpy(text + len, w, strlen(w));
+                len += strlen(w);
+            }
+            text[len++] = ' ';
+        }
+        for (int k = 0; k < 2; k++) {
+            const mn_classifier *c = (const mn_classifier *)(k ? pruned : full);
+            size_t nw = features_plain(c, s2, text, len, want, h);
+            const uint32_t *got;
+            size_t ng = 0;
+            ASSERT_EQ(mn__clf_features(c, s, text, len, &got, &ng, NULL), 0);
+            ASSERT_EQ(ng, nw);
+            if (memcmp(got, want, nw * sizeof *want) != 0)
+                MN_FAIL_AT("iter %d, %s model: rows differ for \"%.*s\"", iter,
+                           k ? "pruned" : "full", (int)(len < 200 ? len : 200), text);
+        }
+    }
+    mn_scratch_free(s);
+    mn_scratch_free(s2);
+    mn_model_release(pruned);
+    mn_model_release(full);
+}
+
 /* The SSE2 sums of 8-bit rows (qsum_*, 16 weights per load and then 4) and the AVX2 ones
  * (qsum_avx2_*, on CPUs that have it) must be bit-identical to the scalar loop of add_row, for
  * every dimension they serve and rows in any order, repeated rows included. */
@@ -727,6 +809,6 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                   TEST_ENTRY(training_survives_allocation_failures)
                                       TEST_ENTRY(autotune_returns_a_good_model)
                                           TEST_ENTRY(early_stopping_on_validation)
-                                              TEST_ENTRY(word_hashes_match_reference)
+                                              TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features)
                                                   TEST_ENTRY(quantized_row_sums_match_scalar)
                                                       TEST_ENTRY(blocked_scores_match_scalar))
