@@ -107,19 +107,13 @@ static inline uint32_t word_row(const mn_clf_word_slot *slots, uint32_t mask, ui
     }
 }
 
-/* Slot of a bucket id in a pruned model's table. */
-static inline uint32_t bucket_slot(const mn_classifier *c, uint32_t b)
+/* Row of a bucket id in a pruned model's table slots[0..mask] (c->bucket_slots,
+ * c->bucket_mask, passed in so a loop of lookups keeps them in registers), or 0 if the model
+ * dropped it. */
+static inline uint32_t bucket_row(const mn_clf_bucket_slot *slots, uint32_t mask, uint32_t b)
 {
-    return (b * 2654435761u) & c->bucket_mask;
-}
-
-/* Row of a bucket id, or 0 if a pruned model dropped it. */
-static inline uint32_t bucket_row(const mn_classifier *c, uint32_t b)
-{
-    if (!c->p.pruned)
-        return 1 + c->p.nwords + b;
-    for (uint32_t j = bucket_slot(c, b);; j = (j + 1) & c->bucket_mask) {
-        const mn_clf_bucket_slot *k = &c->bucket_slots[j];
+    for (uint32_t j = (b * 2654435761u) & mask;; j = (j + 1) & mask) {
+        const mn_clf_bucket_slot *k = &slots[j];
         if (!k->row || k->bucket == b)
             return k->row;
     }
@@ -137,16 +131,24 @@ static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, s
 {
     size_t w = from;
     if (!c->p.pruned) {
+        uint32_t first = 1 + c->p.nwords; /* in a register: rows could alias c */
         for (size_t i = from; i < to; i++)
-            rows[i] += 1 + c->p.nwords;
+            rows[i] += first;
         return to;
     }
-    for (size_t i = from; i < to; i++) {
-        if (i + LOOKAHEAD < to)
-            MN_PREFETCH(&c->bucket_slots[bucket_slot(c, rows[i + LOOKAHEAD])]);
-        uint32_t r = bucket_row(c, rows[i]);
+    const mn_clf_bucket_slot *slots = c->bucket_slots;
+    uint32_t mask = c->bucket_mask;
+    size_t i = from;
+    for (; i + LOOKAHEAD < to; i++) {
+        MN_PREFETCH(&slots[(rows[i + LOOKAHEAD] * 2654435761u) & mask]);
+        uint32_t r = bucket_row(slots, mask, rows[i]);
         rows[w] = r;
         w += r != 0; /* kept or not is a coin toss: no branch */
+    }
+    for (; i < to; i++) {
+        uint32_t r = bucket_row(slots, mask, rows[i]);
+        rows[w] = r;
+        w += r != 0;
     }
     return w;
 }
@@ -348,13 +350,15 @@ int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s
     return 0;
 }
 
-/* A word's character n-gram ids, met earlier in the same text: they sit at rows[start ..
- * start + count) until map_buckets, so a repeat copies them instead of hashing every n-gram
- * again (a text repeats about a third of its words, mostly short ones). Keyed by the
- * normalised word's 64-bit hash and byte length. */
+/* A word's character n-gram rows, met earlier in the same text: they sit at rows[start ..
+ * start + count), already mapped from bucket ids, so a repeat copies them instead of hashing
+ * every n-gram and looking every bucket up again (a text repeats about a third of its words,
+ * mostly short ones). Keyed by the normalised word's 64-bit hash and byte length. */
 typedef struct ngram_memo {
     uint64_t h;
-    uint32_t wl, start, count, used;
+    uint32_t start;
+    uint16_t wl1;   /* byte length + 1; 0: an empty slot */
+    uint16_t count; /* 16 bytes a slot: clearing the table is part of every call */
 } ngram_memo;
 enum { NGRAM_MEMO_MIN = 64, NGRAM_MEMO_MAX = 4096 }; /* slots: a quarter of the bytes, bounded */
 
@@ -392,40 +396,61 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
             return MN_ENOMEM;
         memset(memo, 0, nmemo * sizeof *memo);
         size_t nmemo_used = 0;
-        mn_tokenizer t;
-        mn_token tok;
-        mn_tokenizer_init(&t, text, len);
-        while (next_token(p->token_flags, &t, &tok)) {
-            const char *w;
-            size_t wl;
-            int rc = norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl);
-            if (rc)
-                return rc;
-            uint64_t wh = mn_hash64(w, wl);
-            h[nh++] = wh;
-            ngram_memo *m = &memo[wh & (nmemo - 1)];
-            while (m->used && (m->h != wh || m->wl != wl))
-                m = m + 1 < memo + nmemo ? m + 1 : memo;
-            if (m->used) { /* the same ids as its first occurrence, in the same order */
-                memcpy(rows + n, rows + m->start, (size_t)m->count * sizeof *rows);
-                n += m->count;
-                continue;
-            }
-            size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket,
-                                        rows + n, cap - n);
-            got = got < cap - n ? got : cap - n; /* the bound above makes this exact */
-            if (nmemo_used < nmemo / 2 && n + got <= UINT32_MAX) { /* half full at most */
-                *m = (ngram_memo){wh, (uint32_t)wl, (uint32_t)n, (uint32_t)got, 1};
-                nmemo_used++;
-            }
-            n += got;
+        /* Tokens are cut and hashed in batches, from the lower-cased copy when case folding,
+         * as in word_hashes; only tokens with non-ASCII bytes are normalised one by one. */
+        const char *src = text; /* the normalised bytes of ASCII tokens, at the same offsets */
+        int all_ascii = !p->norm_flags; /* no token needs mn_normalize */
+        if (p->norm_flags & MN_NORM_CASEFOLD) {
+            char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
+            if (!f)
+                return MN_ENOMEM;
+            all_ascii = fold_ascii(text, len, f);
+            src = f;
         }
+        mn_tokenizer t;
+        mn_token tok[TOKEN_BATCH];
+        size_t got_tok;
+        mn_tokenizer_init(&t, text, len);
+        do {
+            got_tok = next_hashed(p->token_flags, &t, src, tok, h + nh, TOKEN_BATCH);
+            for (size_t i = 0; i < got_tok; i++, nh++) {
+                const char *w = src + tok[i].off;
+                size_t wl = tok[i].len;
+                if (!all_ascii &&
+                    !ascii_token((const unsigned char *)text, len, tok[i].off, tok[i].len)) {
+                    int rc = norm_token(p->norm_flags, s, text + tok[i].off, tok[i].len, &w, &wl);
+                    if (rc)
+                        return rc;
+                    h[nh] = mn_hash64(w, wl);
+                }
+                uint64_t wh = h[nh];
+                ngram_memo *m = &memo[wh & (nmemo - 1)];
+                while (m->wl1 && (m->h != wh || m->wl1 != wl + 1))
+                    m = m + 1 < memo + nmemo ? m + 1 : memo;
+                if (m->wl1) { /* the same rows as its first occurrence, in the same order */
+                    memcpy(rows + n, rows + m->start, (size_t)m->count * sizeof *rows);
+                    n += m->count;
+                    continue;
+                }
+                size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket,
+                                            rows + n, cap - n);
+                got = got < cap - n ? got : cap - n; /* the bound above makes this exact */
+                /* Mapped to rows word by word, so a repeat copies rows and skips the lookups. */
+                got = map_buckets(c, rows, n, n + got) - n;
+                if (nmemo_used < nmemo / 2 && n + got <= UINT32_MAX && wl < UINT16_MAX &&
+                    got <= UINT16_MAX) { /* half full at most */
+                    *m = (ngram_memo){wh, (uint32_t)n, (uint16_t)(wl + 1), (uint16_t)got};
+                    nmemo_used++;
+                }
+                n += got;
+            }
+        } while (got_tok == TOKEN_BATCH);
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {
         size_t got = mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, cap - n);
-        n += got < cap - n ? got : cap - n;
+        got = got < cap - n ? got : cap - n;
+        n = map_buckets(c, rows, n, n + got);
     }
-    n = map_buckets(c, rows, 1, n);
     /* again, in case the text was long; the last LOOKAHEAD in a loop with no prefetch */
     const mn_clf_word_slot *slots = c->word_slots;
     uint32_t mask = c->word_mask;

@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "classifier.h"
 #include "format.h"
@@ -135,10 +138,9 @@ static const script_range script_ranges[] = {
 #undef R
 enum { NRANGES = sizeof script_ranges / sizeof script_ranges[0] };
 
-mn_script mn_script_of(int32_t cp)
+/* Index of the range that holds cp (>= 0x80), or NRANGES if none does. */
+static inline size_t range_of(int32_t cp)
 {
-    if (cp < 0x80)
-        return ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') ? MN_SCRIPT_LATIN : MN_SCRIPT_NONE;
     size_t lo = 0, hi = NRANGES;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -147,16 +149,41 @@ mn_script mn_script_of(int32_t cp)
         else
             hi = mid;
     }
-    if (lo < NRANGES && cp >= script_ranges[lo].lo)
-        return (mn_script)script_ranges[lo].script;
-    return MN_SCRIPT_NONE;
+    return lo < NRANGES && cp >= script_ranges[lo].lo ? lo : NRANGES;
 }
 
-mn_script mn_text_script(const char *text, size_t len, uint32_t *counts)
+mn_script mn_script_of(int32_t cp)
 {
-    uint32_t local[MN_SCRIPT__COUNT];
-    uint32_t *c = counts ? counts : local;
-    memset(c, 0, MN_SCRIPT__COUNT * sizeof *c);
+    if (cp < 0x80)
+        return ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') ? MN_SCRIPT_LATIN : MN_SCRIPT_NONE;
+    size_t r = range_of(cp);
+    return r < NRANGES ? (mn_script)script_ranges[r].script : MN_SCRIPT_NONE;
+}
+
+/* The code point at p (len >= 1 bytes, p[0] >= 0x80) as mn_utf8_decode gives it, inline for
+ * the common well-formed two- and three-byte forms (the letters of most scripts), which need
+ * no check beyond their continuation bytes: leads C2..DF, and E1..EC or EE..EF (E0 and ED
+ * restrict their second byte, and go to mn_utf8_decode with all else). */
+static inline size_t decode_cp(const char *text, size_t len, int32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    unsigned b = p[0];
+    if (b - 0xC2u < 0x1Eu && len >= 2 && (p[1] & 0xC0) == 0x80) {
+        *cp = (int32_t)((b & 0x1F) << 6 | (p[1] & 0x3F));
+        return 2;
+    }
+    if (b - 0xE1u < 0x0Fu && b != 0xED && len >= 3 && (p[1] & 0xC0) == 0x80 &&
+        (p[2] & 0xC0) == 0x80) {
+        *cp = (int32_t)((b & 0x0F) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3F));
+        return 3;
+    }
+    return mn_utf8_decode(text, len, cp);
+}
+
+/* The counting loop of mn_text_script, as first written: tests/unit/models/langid.c compares
+ * it with the one below. */
+static void count_scripts_ref(const char *text, size_t len, uint32_t *c)
+{
     for (size_t i = 0; i < len;) {
         unsigned char b = (unsigned char)text[i];
         if (b < 0x80) {
@@ -169,6 +196,67 @@ mn_script mn_text_script(const char *text, size_t len, uint32_t *counts)
         if (cp >= 0)
             c[mn_script_of(cp)]++;
     }
+}
+
+/* Adds the script of each code point of text to c, as count_scripts_ref. ASCII goes 16 bytes
+ * at a time where the CPU has SSE2 (a Latin-script text is mostly ASCII), and a code point
+ * that falls in the same range of the table as the one before (a text in one script mostly
+ * does) skips the binary search. */
+static void count_scripts(const char *text, size_t len, uint32_t *c)
+{
+    size_t i = 0, last = 0; /* last: the range of the previous non-ASCII letter */
+#if defined(__SSE2__)
+    /* ASCII letters per 64-bit half, ASCII bytes, and code points of no script above ASCII */
+    __m128i latin16 = _mm_setzero_si128();
+    uint32_t ascii = 0, none = 0;
+    const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; i + 16 <= len;) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(text + i));
+        /* (b | 0x20) - 'a' < 26 unsigned, as a signed compare after moving 'a' to -128 */
+        __m128i lc = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i letter = _mm_and_si128(
+            _mm_cmplt_epi8(_mm_add_epi8(lc, _mm_set1_epi8((char)(0x80 - 'a'))),
+                           _mm_set1_epi8((char)(-128 + 26))),
+            _mm_set1_epi8(1));
+        unsigned hi = (unsigned)_mm_movemask_epi8(x);
+        /* the ASCII bytes before the first non-ASCII one (all 16 if none) */
+        unsigned k = hi ? (unsigned)__builtin_ctz(hi) : 16;
+        letter = _mm_and_si128(letter, _mm_cmplt_epi8(index, _mm_set1_epi8((char)k)));
+        latin16 = _mm_add_epi64(latin16, _mm_sad_epu8(letter, _mm_setzero_si128()));
+        ascii += k;
+        i += k;
+        if (k == 16)
+            continue;
+        int32_t cp; /* then that code point */
+        i += decode_cp(text + i, len - i, &cp);
+        if (cp < 0)
+            continue;
+        if ((uint32_t)(cp - script_ranges[last].lo) >
+            (uint32_t)(script_ranges[last].hi - script_ranges[last].lo)) {
+            size_t r = range_of(cp);
+            if (r == NRANGES) {
+                none++;
+                continue;
+            }
+            last = r;
+        }
+        c[script_ranges[last].script]++;
+    }
+    uint64_t l2[2];
+    _mm_storeu_si128((__m128i *)(void *)l2, latin16);
+    uint32_t latin = (uint32_t)(l2[0] + l2[1]);
+    c[MN_SCRIPT_LATIN] += latin;
+    c[MN_SCRIPT_NONE] += ascii - latin + none;
+#endif
+    count_scripts_ref(text + i, len - i, c);
+}
+
+mn_script mn_text_script(const char *text, size_t len, uint32_t *counts)
+{
+    uint32_t local[MN_SCRIPT__COUNT];
+    uint32_t *c = counts ? counts : local;
+    memset(c, 0, MN_SCRIPT__COUNT * sizeof *c);
+    count_scripts(text, len, c);
     mn_script best = MN_SCRIPT_NONE;
     for (int s = 1; s < MN_SCRIPT__COUNT; s++)
         if (c[s] > c[best] || (best == MN_SCRIPT_NONE && c[s] > 0))

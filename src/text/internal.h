@@ -95,4 +95,13 @@ static inline size_t mn__utf8_decode_lenient(const char *s, size_t len, int32_t 
 uint64_t mn__hash64_concat3(const void *a, size_t alen, const void *b, size_t blen,
                             const void *c, size_t clen);
 
+/* The character n-grams of a word, hashed: v holds "<w>", start[k] is the byte offset of its
+ * k-th code point (k < ncp, start[ncp] = the length of v). For k in [k0, k1) and e from k + minn
+ * to min(k + maxn, ncp), skipping "<" and ">" alone (e == k + 1 at k == 0 or e == ncp), out
+ * gets mn_hash64 of v[start[k] .. start[e]), in that order; returns the count. One call per
+ * word rather than one per n-gram, so XXH3's short-input path is inlined into the loop. The
+ * caller makes room for (k1 - k0) * (maxn - minn + 1) values (minn >= 1). */
+size_t mn__hash64_ngrams(const unsigned char *v, const uint16_t *start, size_t ncp, size_t k0,
+                         size_t k1, size_t minn, size_t maxn, uint64_t *out);
+
 #endif

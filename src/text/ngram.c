@@ -12,29 +12,37 @@
 #include <string.h>
 
 #if defined(__SIZEOF_INT128__)
-/* x % d by multiplication: a 64-bit division costs tens of cycles, and a text has a few of
- * them per word. With m = ceil(2^128 / d), x % d = ((m * x mod 2^128) * d) >> 128 for every
- * 64-bit x and 32-bit d >= 2 (Lemire, Kaser and Kurz, "Faster remainder by direct
- * computation", 2019: 128 >= 64 + 32 bits suffice). tests/unit/text/ngram.c compares it with
- * the % operator. */
+/* x % d without a division: a 64-bit division costs tens of cycles, and a text has a few of
+ * them per word. The quotient is one high multiply, two shifts and an add away (Granlund and
+ * Montgomery, "Division by invariant integers using multiplication", 1994, figure 4.1): with
+ * l = ceil(log2 d) and m = floor(2^64 * (2^l - d) / d) + 1, t = (m * x) >> 64 and
+ * q = (t + ((x - t) >> 1)) >> (l - 1) equal floor(x / d) for every 64-bit x and d >= 2.
+ * That is fewer multiplies than the remainder by direct computation that it replaces.
+ * tests/unit/text/ngram.c compares it with the % operator. */
 typedef struct fastmod {
-    unsigned __int128 m;
+    uint64_t m;
     uint32_t d;
+    unsigned sh; /* l - 1 */
 } fastmod;
 
 static inline fastmod fastmod_init(uint32_t d)
 {
-    return (fastmod){.m = d >= 2 ? ~(unsigned __int128)0 / d + 1 : 0, .d = d};
+    if (d < 2)
+        return (fastmod){.d = d};
+    unsigned l = 0;
+    while (((uint64_t)1 << l) < d)
+        l++;
+    unsigned __int128 num = (unsigned __int128)(((uint64_t)1 << l) - d) << 64;
+    return (fastmod){.m = (uint64_t)(num / d) + 1, .d = d, .sh = l - 1};
 }
 
 static inline uint32_t fastmod_u64(uint64_t x, const fastmod *f)
 {
     if (f->d < 2)
         return 0;
-    unsigned __int128 low = f->m * x;
-    uint64_t lo = (uint64_t)low, hi = (uint64_t)(low >> 64);
-    unsigned __int128 t = (unsigned __int128)hi * f->d + (((unsigned __int128)lo * f->d) >> 64);
-    return (uint32_t)(t >> 64);
+    uint64_t t = (uint64_t)(((unsigned __int128)f->m * x) >> 64);
+    uint64_t q = (t + ((x - t) >> 1)) >> f->sh;
+    return (uint32_t)(x - q * f->d);
 }
 #else
 typedef struct fastmod {
@@ -88,6 +96,8 @@ static inline int is_cont(unsigned char c)
 
 /* Bytes of the longest "<w>" built on the stack. */
 #define VWORD_STACK 256
+/* N-gram hashes per call into hash.c: at least VWORD_STACK + 2, one start's worth at most. */
+#define NGRAM_HASH_BATCH 512
 
 /* Byte at index k of the virtual string "<" w ">" (k in 0..len+1). */
 static inline unsigned char vbyte(const unsigned char *w, size_t len, size_t k)
@@ -126,16 +136,19 @@ size_t mn_char_ngrams(const char *w, size_t len, int minn, int maxn, uint32_t bu
         ncp += !is_cont(v[i]);
     }
     start[ncp] = (uint16_t)vlen;
-    for (size_t k = 0; k < ncp; k++) {
-        size_t last = k + (size_t)maxn < ncp ? k + (size_t)maxn : ncp;
-        for (size_t e = k + (size_t)minn; e <= last; e++) {
-            if (e == k + 1 && (k == 0 || e == ncp))
-                continue; /* "<" or ">" alone */
-            uint64_t hv = mn_hash64(v + start[k], (size_t)(start[e] - start[k]));
-            if (total < cap)
-                out[total] = fastmod_u64(hv, &fm);
-            total++;
-        }
+    /* The hashes, in pieces of at most NGRAM_HASH_BATCH (all of a word's at once but for
+     * freak minn/maxn): a word of ncp code points has at most ncp n-grams per start k. */
+    uint64_t hv[NGRAM_HASH_BATCH];
+    size_t per = (size_t)(maxn - minn) + 1;
+    per = per < ncp ? per : ncp;
+    size_t kstep = NGRAM_HASH_BATCH / per;
+    for (size_t k = 0; k < ncp; k += kstep) {
+        size_t k1 = ncp - k < kstep ? ncp : k + kstep;
+        size_t got = mn__hash64_ngrams(v, start, ncp, k, k1, (size_t)minn, (size_t)maxn, hv);
+        size_t fit = total < cap ? (cap - total < got ? cap - total : got) : 0;
+        for (size_t i = 0; i < fit; i++)
+            out[total + i] = fastmod_u64(hv[i], &fm);
+        total += got;
     }
     return total;
 }

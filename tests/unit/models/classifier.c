@@ -612,10 +612,13 @@ TEST(word_hashes_match_reference)
     mn_scratch_free(s);
 }
 
-/* mn__clf_features copies a repeated word's character n-gram ids from its first occurrence;
- * the rows must be those of hashing every word afresh, in the same order: for words repeated
- * in other case (the same once normalised), more distinct words than the memo takes, and a
- * pruned model (whose map drops buckets) as well as a full one. */
+/* mn__clf_features cuts and hashes tokens in batches (normalising only those with non-ASCII
+ * bytes), maps each word's character n-grams to rows as it goes and copies a repeated word's
+ * rows from its first occurrence; the rows must be those of taking token after token, hashing
+ * every word afresh and mapping all buckets at the end, in the same order: for words repeated
+ * in other case (the same once normalised), non-ASCII words and punctuation, more distinct
+ * words than the memo takes and more tokens than a batch, every normalisation and tokenizer
+ * mode, and a pruned model (whose map drops buckets) as well as a full one. */
 static size_t features_plain(const mn_classifier *c, mn_scratch *s, const char *text,
                              size_t len, uint32_t *rows, uint64_t *h)
 {
@@ -656,7 +659,14 @@ TEST(repeated_words_give_the_same_features)
     ASSERT_EQ(mn_scratch_new(&s), 0);
     ASSERT_EQ(mn_scratch_new(&s2), 0);
     static const char *words[] = {"the", "The", "THE", "cat", "Cat", "sat", "ünïcode", "ÜNÏCODE",
-                                  "a", "on", "mat", "mats", "x", "Straße", "STRASSE", "!"};
+                                  "a", "on", "mat", "mats", "x", "Straße", "STRASSE", "!",
+                                  "Москва", "МОСКВА", "ﬁne", "Ａb", "e\xCC\x81", "日本", "don't",
+                                  "3.14", "\xFF", "😀", "a,b", "\xE2\x82"};
+    static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
+                                     MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
+                                     MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS};
+    static const unsigned tokens[] = {0, MN_TOKENS_KEEP_PUNCT, MN_TOKENS_WHITESPACE,
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT};
     static char text[1 << 14];
     static uint32_t want[1 << 20];
     static uint64_t h[1 << 14];
@@ -676,16 +686,21 @@ TEST(repeated_words_give_the_same_features)
             }
             text[len++] = ' ';
         }
+        unsigned norm = norms[(rng >> 8) % (sizeof norms / sizeof norms[0])];
+        unsigned tf = tokens[(rng >> 14) % (sizeof tokens / sizeof tokens[0])];
         for (int k = 0; k < 2; k++) {
-            const mn_classifier *c = (const mn_classifier *)(k ? pruned : full);
+            mn_classifier *c = (mn_classifier *)(k ? pruned : full);
+            c->p.norm_flags = norm;
+            c->p.token_flags = tf;
             size_t nw = features_plain(c, s2, text, len, want, h);
             const uint32_t *got;
             size_t ng = 0;
             ASSERT_EQ(mn__clf_features(c, s, text, len, &got, &ng, NULL), 0);
             ASSERT_EQ(ng, nw);
             if (memcmp(got, want, nw * sizeof *want) != 0)
-                MN_FAIL_AT("iter %d, %s model: rows differ for \"%.*s\"", iter,
-                           k ? "pruned" : "full", (int)(len < 200 ? len : 200), text);
+                MN_FAIL_AT("iter %d, %s model, norm %u tokens %u: rows differ for \"%.*s\"",
+                           iter, k ? "pruned" : "full", norm, tf, (int)(len < 200 ? len : 200),
+                           text);
         }
     }
     mn_scratch_free(s);

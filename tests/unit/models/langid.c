@@ -198,6 +198,45 @@ TEST(script_of_texts)
     ASSERT_EQ(mn_text_script("abc", 3, NULL), MN_SCRIPT_LATIN);
 }
 
+/* count_scripts (16 ASCII bytes at a time, the previous code point's range remembered, two-
+ * and three-byte forms decoded inline) against count_scripts_ref, on random texts of pieces
+ * from many scripts, ill-formed and truncated sequences included, at every length and offset
+ * around the 16-byte steps. */
+TEST(script_counts_match_reference)
+{
+    static const char *pieces[] = {
+        "a", "Z", " ", "1", "@", "[", "`", "{", "é", "\xC3\x97", "ß", "ж", "Ж", "α", "ա", "ש",
+        "ب", "١", "क", "।", "ก", "ა", "ᄀ", "가", "あ", "ア", "日", "〇", "\xE0\xA4\x95",
+        "\xED\x9F\xBF", "\xED\xA0\x80", "\xE0\x80\x80", "\xEF\xBB\xBF", "😀",
+        "\xF0\x9E\xA4\x80", "\xCC\x81", "\x80", "\xFF", "\xC2", "\xE2\x82", "\xF0\x9F\x98",
+        "\xC1\xBF", "the quick ", "Привет ", "\xF4\x90\x80\x80",
+    };
+    uint64_t x = 7;
+    for (int iter = 0; iter < 20000; iter++) {
+        char text[256];
+        size_t len = 0;
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int npieces = (int)(x >> 58);
+        for (int p = 0; p < npieces; p++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            const char *piece = pieces[(x >> 33) % (sizeof pieces / sizeof pieces[0])];
+            size_t pl = strlen(piece);
+            if (len + pl > sizeof text)
+                break;
+            memcpy(text + len, piece, pl);
+            len += pl;
+        }
+        size_t off = (size_t)(x >> 20) % (len + 1);
+        uint32_t want[MN_SCRIPT__COUNT] = {0}, got[MN_SCRIPT__COUNT] = {0};
+        count_scripts_ref(text + off, len - off, want);
+        count_scripts(text + off, len - off, got);
+        for (int sc = 0; sc < MN_SCRIPT__COUNT; sc++)
+            if (got[sc] != want[sc])
+                MN_FAIL_AT("iter %d: %s counted %u, want %u", iter, mn_script_name(sc), got[sc],
+                           want[sc]);
+    }
+}
+
 TEST(tiny_model_identifies_languages)
 {
     mn_model *m = train_tiny();
@@ -629,7 +668,8 @@ TEST(allocation_failures_are_clean)
 }
 
 TEST_MAIN(TEST_ENTRY(script_table_is_sorted_and_disjoint) TEST_ENTRY(script_of_code_points)
-              TEST_ENTRY(script_of_texts) TEST_ENTRY(tiny_model_identifies_languages)
+              TEST_ENTRY(script_of_texts) TEST_ENTRY(script_counts_match_reference)
+                  TEST_ENTRY(tiny_model_identifies_languages)
                   TEST_ENTRY(script_narrows_candidates) TEST_ENTRY(und_for_texts_without_letters)
                       TEST_ENTRY(und_threshold_applies)
                           TEST_ENTRY(und_threshold_is_tuned_on_validation)
