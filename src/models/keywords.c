@@ -64,6 +64,7 @@ enum {
     KW_MAX_WORDS = 8,
     KW_GUESS_WORDS = 512, /* words of the text looked at to guess the list */
     KW_UPPER_MEMO = 64,   /* slots of is_upper_memo (a power of two) */
+    KW_TOKEN_BATCH = 64,  /* tokens cut per mn_tokenizer_next_batch call */
     SLOT_KW = 0,
     SLOT_KW_NORM = 1,
 };
@@ -156,6 +157,42 @@ static inline int stop_has(const mn_keywords *kw, uint32_t lang, uint64_t h)
         if (x > h)
             return 0;
         if (x == h && kw->lang_of[i] == lang)
+            return 1;
+    }
+    return 0;
+}
+
+/* stop_has for one language, its tables held in locals: a pass making millions of lookups
+ * (mark_pass) would otherwise reload them from the model after every write to a token's
+ * flags, which may alias anything. */
+typedef struct stop_probe {
+    const uint64_t *filter;
+    uint64_t filter_mask;
+    const uint32_t *index;
+    const uint64_t *hashes;
+    const uint16_t *lang_of;
+    uint32_t shift;
+    uint32_t lang;
+} stop_probe;
+
+static inline stop_probe stop_probe_of(const mn_keywords *kw, uint32_t lang)
+{
+    return (stop_probe){.filter = kw->filter, .filter_mask = kw->filter_mask,
+                        .index = kw->index, .hashes = kw->hashes, .lang_of = kw->lang_of,
+                        .shift = shift_of(kw), .lang = lang};
+}
+
+static inline int probe_has(const stop_probe *sp, uint64_t h)
+{
+    uint64_t bit = h & sp->filter_mask;
+    if (!((sp->filter[bit >> 6] >> (bit & 63)) & 1))
+        return 0;
+    uint32_t b = (uint32_t)(h >> sp->shift);
+    for (uint32_t i = sp->index[b], e = sp->index[b + 1]; i < e; i++) {
+        uint64_t x = sp->hashes[i];
+        if (x > h)
+            return 0;
+        if (x == h && sp->lang_of[i] == sp->lang)
             return 1;
     }
     return 0;
@@ -491,23 +528,30 @@ static int split_word(kw_run *r, size_t a, size_t b, tok_out *out)
 static int tokens_pass(kw_run *r, tok_out *out)
 {
     mn_tokenizer t;
-    mn_token tok;
+    mn_token batch[KW_TOKEN_BATCH];
     out->n = 0;
     int split = r->lang >= 0 && r->kw->langs[r->lang].max_cps >= 2;
     mn_tokenizer_init(&t, r->text, r->len);
-    while (mn_tokenizer_next(&t, &tok)) {
-        if (split && tok.kind == MN_TOK_WORD && (unsigned char)r->text[tok.off] >= 0xE0) {
-            int32_t cp;
-            mn_utf8_decode(r->text + tok.off, tok.len, &cp);
-            if (no_space_script(cp)) {
-                int rc = split_word(r, tok.off, (size_t)tok.off + tok.len, out);
-                if (rc)
-                    return rc;
-                continue;
+    /* In batches: the batch cuts its tokens without a call per token (mn_tokenizer_next is
+     * one), and gives the same tokens. A batch short of its size ends the text. */
+    size_t got;
+    do {
+        got = mn_tokenizer_next_batch(&t, 0, r->text, batch, NULL, KW_TOKEN_BATCH);
+        for (size_t b = 0; b < got; b++) {
+            const mn_token *tok = &batch[b];
+            if (split && tok->kind == MN_TOK_WORD && (unsigned char)r->text[tok->off] >= 0xE0) {
+                int32_t cp;
+                mn_utf8_decode(r->text + tok->off, tok->len, &cp);
+                if (no_space_script(cp)) {
+                    int rc = split_word(r, tok->off, (size_t)tok->off + tok->len, out);
+                    if (rc)
+                        return rc;
+                    continue;
+                }
             }
+            put_tok(out, tok->off, tok->len, tok->kind);
         }
-        put_tok(out, tok.off, tok.len, tok.kind);
-    }
+    } while (got == KW_TOKEN_BATCH);
     return 0;
 }
 
@@ -809,15 +853,16 @@ static size_t mark_pass(const mn_keywords *kw, int32_t lang, const char *text, k
     kw_tok *tok = m->tok;
     if (lang >= 0) {
         uint32_t maxt = kw->langs[lang].max_tokens;
+        const stop_probe sp = stop_probe_of(kw, (uint32_t)lang);
         for (size_t i = 0; i < n;) {
             uint64_t acc[KW_MAX_STOP_TOKENS];
             size_t lim = maxt < n - i ? maxt : n - i, hit = 0;
             for (size_t l = 0; l < lim; l++)
                 acc[l] = l == 0 ? tok[i].h : mn_hash_combine(acc[l - 1], tok[i + l].h);
             for (size_t l = lim; l >= 2 && !hit; l--)
-                if (stop_has(kw, (uint32_t)lang, acc[l - 1]))
+                if (probe_has(&sp, acc[l - 1]))
                     hit = l;
-            if (!hit && (tok[i].flags & TF_WORD) && stop_has(kw, (uint32_t)lang, acc[0]))
+            if (!hit && (tok[i].flags & TF_WORD) && probe_has(&sp, acc[0]))
                 hit = 1;
             for (size_t l = 0; l < hit; l++)
                 tok[i + l].flags |= TF_STOP;

@@ -278,6 +278,87 @@ static inline int solo_boundary(const solo *tab, const char *s, size_t len, size
     return 1;
 }
 
+/* ---- Text that is its own normal form -----------------------------------------------------
+ *
+ * Words of scripts written with combining marks (Devanagari, Bengali, Thai, Hebrew points ...)
+ * fail the solo test at each mark and so went through the segment path, code point by code
+ * point. Most of those words are their own normal form: a code point is "inert" when it has no
+ * decomposition, no case folding, and can be neither reordered against its neighbours' own
+ * decompositions (none have any) nor composed with what precedes it (it is not the second of
+ * any canonical composition; conjoining jamo and Hangul syllables are left out, as utf8proc
+ * composes them algorithmically). A text of ASCII and inert code points, whose runs of
+ * non-starters are already in canonical order (classes never decreasing), is then its own
+ * NFKC and case folding but for ASCII capitals, which fold to small letters. Mark stripping is
+ * left to the general path. Inert code points of the BMP are kept per 256-code-point page,
+ * built on first use: 0 for not inert, else 1 + the combining class. Others take the general
+ * path. tests/unit/text/normalize.c checks every BMP code point's entry against the canonical
+ * decompositions and compares the two paths on random words. */
+static uint8_t inert_tab[256][256];
+static atomic_uchar inert_ready[256];
+
+static uint8_t inert_of(int32_t cp)
+{
+    if ((cp >= 0x1100 && cp < 0x1200) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+        (cp >= 0xD800 && cp < 0xE000))
+        return 0;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    /* comb_index: UINT16_MAX for none; bit 15 set for the second of a composition */
+    if (p->decomp_seqindex != UINT16_MAX || p->casefold_seqindex != UINT16_MAX ||
+        (p->comb_index != UINT16_MAX && (p->comb_index & 0x8000)) || p->combining_class < 0 ||
+        p->combining_class > 254)
+        return 0;
+    return (uint8_t)(p->combining_class + 1);
+}
+
+static const uint8_t *inert_page(int32_t cp)
+{
+    unsigned pg = (unsigned)cp >> 8;
+    if (!atomic_load_explicit(&inert_ready[pg], memory_order_acquire)) {
+        pthread_mutex_lock(&solo_lock);
+        if (!atomic_load_explicit(&inert_ready[pg], memory_order_relaxed)) {
+            for (int i = 0; i < 256; i++)
+                inert_tab[pg][i] = inert_of((int32_t)(pg << 8 | (unsigned)i));
+            atomic_store_explicit(&inert_ready[pg], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&solo_lock);
+    }
+    return inert_tab[pg];
+}
+
+/* Writes s (len bytes, s[from] not ASCII, s[0..from) ASCII and already in out) to out (at
+ * least len bytes) if it is its own normal form as described above, folding ASCII capitals
+ * when fold is set; 0 if it is not (out is then partly written). */
+static int inert_text(const char *s, size_t len, size_t from, int fold, char *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned prev = 0; /* combining class of the code point before */
+    size_t i = from;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            out[i++] = (char)(fold && (unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+            prev = 0;
+            continue;
+        }
+        int32_t cp;
+        int bad;
+        size_t n = mn__utf8_decode_lenient(s + i, len - i, &cp, &bad);
+        if (bad || cp >= 0x10000)
+            return 0;
+        uint8_t v = inert_page(cp)[cp & 0xFF];
+        if (!v)
+            return 0;
+        unsigned ccc = (unsigned)v - 1;
+        if (ccc != 0 && ccc < prev)
+            return 0;
+        prev = ccc;
+        for (size_t j = 0; j < n; j++)
+            out[i + j] = s[i + j];
+        i += n;
+    }
+    return 1;
+}
+
 int mn_normalize(const char *s, size_t len, unsigned flags, char *out, size_t cap,
                  size_t *out_len)
 {
@@ -300,6 +381,10 @@ static int normalize(const char *s, size_t len, unsigned flags, char *out, size_
         for (; i < len && p[i] < 0x80; i++)
             out[i] = (char)(fold && (unsigned)(p[i] - 'A') < 26u ? p[i] | 0x20 : p[i]);
         if (i == len) {
+            *out_len = len;
+            return 0;
+        }
+        if (fast && flags && !(flags & MN_NORM_STRIP_MARKS) && inert_text(s, len, i, fold, out)) {
             *out_len = len;
             return 0;
         }

@@ -942,6 +942,44 @@ TEST(upper_memo_agrees)
     ASSERT_EQ(is_upper_memo(&r, "\xff", 1), 0);
 }
 
+/* tokens_pass (batches of KW_TOKEN_BATCH) against one mn_tokenizer_next call per token, on
+ * texts whose token counts fall on, next to and between batch sizes, and with the stored
+ * capacity short of the count. */
+TEST(token_batches_match_tokenizer)
+{
+    static const char *const piece[] = {"word ", "x", ", ", "Straße ", "42 ", "#tag ", "😀", "a.b "};
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    srand(5);
+    for (int round = 0; round < 400; round++) {
+        char text[4096];
+        size_t len = 0, want = (size_t)(round % 200) + (round / 200) * KW_TOKEN_BATCH;
+        for (size_t i = 0; i < want && len + 16 < sizeof text; i++) {
+            const char *p = piece[rand() % 8];
+            memcpy(text + len, p, strlen(p));
+            len += strlen(p);
+        }
+        static kw_tok got[4096];
+        static mn_token ref[4096];
+        mn_tokenizer t;
+        size_t nref = 0;
+        mn_tokenizer_init(&t, text, len);
+        while (mn_tokenizer_next(&t, &ref[nref]))
+            nref++;
+        kw_run r = {.kw = (const mn_keywords *)m, .text = text, .len = len, .lang = -1};
+        size_t caps[] = {4096, nref / 2};
+        for (int c = 0; c < 2; c++) {
+            tok_out o = {.p = got, .cap = caps[c]};
+            ASSERT_EQ(tokens_pass(&r, &o), 0);
+            ASSERT_EQ(o.n, nref);
+            for (size_t i = 0; i < nref && i < caps[c]; i++)
+                ASSERT(got[i].off == ref[i].off && got[i].len == ref[i].len &&
+                       got[i].kind == ref[i].kind);
+        }
+    }
+    mn_model_release(m);
+}
+
 TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_aliases)
               TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(every_listed_word_is_found)
                   TEST_ENTRY(english_top_phrase)
@@ -956,4 +994,5 @@ TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_al
                                                   TEST_ENTRY(allocation_failures_are_clean)
                                                       TEST_ENTRY(threads_share_one_model)
                                                           TEST_ENTRY(byte_scan_paths_agree)
-                                                              TEST_ENTRY(upper_memo_agrees))
+                                                              TEST_ENTRY(upper_memo_agrees)
+                                                                  TEST_ENTRY(token_batches_match_tokenizer))

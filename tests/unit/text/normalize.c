@@ -304,7 +304,94 @@ TEST(fast_path_matches_general_path)
     ASSERT(checked > 1000000);
 }
 
+/* Every BMP code point the inert pages call inert is its own decomposition under NFKC and case
+ * folding, has the combining class the page keeps, and is never the second or later code point
+ * of the canonical decomposition of a code point that is not excluded from composition (so
+ * nothing composes with it); the general path agrees. */
+TEST(inert_entries_match_decompositions)
+{
+    static unsigned char later[0x10000]; /* 1: after the first in some canonical decomposition */
+    for (int32_t cp = 0; cp < 0x110000; cp++) {
+        /* Composition exclusions never compose, so their pieces do not count. */
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || utf8proc_get_property(cp)->comp_exclusion)
+            continue;
+        int32_t d[DECOMP_MAX];
+        int bc = 0;
+        utf8proc_ssize_t m = utf8proc_decompose_char(cp, d, DECOMP_MAX, UTF8PROC_DECOMPOSE, &bc);
+        if (m > 1 && utf8proc_get_property(d[0])->combining_class != 0)
+            continue; /* a non-starter decomposition (U+0F73): excluded as well */
+        for (utf8proc_ssize_t j = 1; j < m; j++)
+            if (d[j] < 0x10000)
+                later[d[j]] = 1;
+    }
+    size_t inert = 0;
+    for (int32_t cp = 0x80; cp < 0x10000; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        uint8_t v = inert_page(cp)[cp & 0xFF];
+        if (!v)
+            continue;
+        inert++;
+        int32_t d[DECOMP_MAX];
+        int bc = 0;
+        utf8proc_ssize_t m = utf8proc_decompose_char(
+            cp, d, DECOMP_MAX, UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD, &bc);
+        if (m != 1 || d[0] != cp || later[cp] ||
+            v - 1 != utf8proc_get_property(cp)->combining_class)
+            MN_FAIL_AT("U+%04X is not inert", (unsigned)cp);
+        char in[8], a[64], b[64];
+        size_t n = mn_utf8_encode(cp, in), na, nb;
+        in[n] = 'A';
+        ASSERT_EQ(normalize(in, n + 1, NFKC | MN_NORM_CASEFOLD, a, sizeof a, &na, 0), 0);
+        ASSERT_EQ(normalize(in, n + 1, NFKC | MN_NORM_CASEFOLD, b, sizeof b, &nb, 1), 0);
+        ASSERT(na == n + 1 && memcmp(a, in, n) == 0 && a[n] == 'a');
+        ASSERT(nb == na && memcmp(a, b, na) == 0);
+    }
+    ASSERT(inert > 30000);
+}
+
+/* Random words of inert letters and marks of several combining classes (in and out of
+ * canonical order), mixed with capitals, marks that compose, jamo, astral and ill-formed bytes:
+ * the fast path (inert text, solo code points) gives what the general path gives. */
+TEST(inert_words_match_general_path)
+{
+    static const int32_t mix[] = {
+        'a',    'Z',    '-',    0x915,  0x93F,  0x94D,  0x93C,  0x928,  0x930,  0x9BE,  0x9C7,
+        0x995,  0xB95,  0xBBE,  0xBC6,  0x5D0,  0x5B8,  0x5B4,  0x591,  0x5C1,  0x5BC,  0xE01,
+        0xE33,  0xE48,  0xE38,  0xE34,  0x301,  0x316,  0x334,  0x345,  0x410,  0x430,  0x3B1,
+        0x391,  0x627,  0x64B,  0x650,  0x651,  0x1100, 0x1161, 0x11A8, 0xAC00, 0x4E2D, 0x3099,
+        0x304B, 0xFB01, 0xFF21, 0x10400, 0x1D15E, 0xCD5,  0xCC6,  0x102E, 0x1025, 0xF71,  0xF72,
+        0xF80,  0x1B05, 0x1B35, 0x200D, 0xAD,   0x1F600, 0x6F,  0x325,  0xDCF,  0xDD9,
+    };
+    enum { NP = sizeof mix / sizeof mix[0] };
+    srand(23);
+    size_t fast_hits = 0;
+    for (int round = 0; round < 200000; round++) {
+        char in[80];
+        size_t n = 0, w = 1 + (size_t)(rand() % 12);
+        for (size_t i = 0; i < w; i++)
+            n += mn_utf8_encode(mix[rand() % NP], in + n);
+        if (rand() % 50 == 0)
+            in[rand() % n] = (char)0xC3; /* ill-formed, or a different letter */
+        for (unsigned flags = 1; flags <= ALL; flags++) {
+            char a[400], b[400];
+            size_t na, nb;
+            ASSERT_EQ(normalize(in, n, flags, a, sizeof a, &na, 1), 0);
+            ASSERT_EQ(normalize(in, n, flags, b, sizeof b, &nb, 0), 0);
+            if (na != nb || memcmp(a, b, na) != 0)
+                MN_FAIL_AT("round %d flags %u: fast path differs", round, flags);
+            if (flags == (NFKC | MN_NORM_CASEFOLD)) {
+                char c[400];
+                fast_hits += inert_text(in, n, 0, 1, c) && memcmp(c, b, n) == 0;
+            }
+        }
+    }
+    ASSERT(fast_hits > 1000);
+}
+
 TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(too_big_reports_exact_size_and_never_overruns)
               TEST_ENTRY(matches_utf8proc_map) TEST_ENTRY(idempotent_and_repair_consistent)
                   TEST_ENTRY(long_run_of_marks) TEST_ENTRY(no_allocation)
-                      TEST_ENTRY(fast_path_matches_general_path))
+                      TEST_ENTRY(fast_path_matches_general_path)
+                          TEST_ENTRY(inert_entries_match_decompositions)
+                              TEST_ENTRY(inert_words_match_general_path))
