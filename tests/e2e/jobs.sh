@@ -95,7 +95,7 @@ SPAM_MAIL="WINNER!! You have been selected for a FREE iPhone. Click http://bit.l
 REVIEW="Honestly the best film I have seen this year, the actors were wonderful."
 ok_n=0
 for _ in $(seq 1 30); do
-    curl -s -m 5 -o "$TMP/body" -X POST "$U/v1/analyze" \
+    curl -s -m 30 -o "$TMP/body" -X POST "$U/v1/analyze" \
         -d "{\"texts\":[\"$SPAM_MAIL\",\"$REVIEW\"]}" || continue
     python3 - "$TMP/body" <<'EOF' && ok_n=$((ok_n + 1))
 import json, sys
