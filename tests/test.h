@@ -76,6 +76,30 @@ static inline const char *mn_test_tmp_path(const char *name)
     return buf;
 }
 
+/* The next state of the tests' pseudo-random sequence (Knuth's MMIX linear congruential
+ * generator: fixed seeds give the same cases on every run). */
+static inline uint64_t mn_test_next(uint64_t *x)
+{
+    return *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+}
+
+/* Joins count pieces drawn from pieces[0..np) (each by bits 33 and up of the next state) into
+ * out, stopping before the first that would not fit in cap bytes; returns the length. */
+static inline size_t mn_test_join_pieces(uint64_t *x, const char *const *pieces, size_t np,
+                                         size_t count, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *piece = pieces[(mn_test_next(x) >> 33) % np];
+        size_t pl = strlen(piece);
+        if (len + pl > cap)
+            break;
+        memcpy(out + len, piece, pl);
+        len += pl;
+    }
+    return len;
+}
+
 typedef struct {
     const char *name;
     void (*fn)(void);

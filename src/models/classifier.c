@@ -299,22 +299,52 @@ static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src
 /* Tokens cut and hashed per call. */
 #define TOKEN_BATCH 256
 
-/* The hash of each feature token of a text, mn_hash64 of norm_token's output, into h (room
- * for len + 1), and their count in *n. Tokens are cut and hashed in batches (a call per
- * batch, not per token), all from the lower-cased copy (fold_ascii) when case folding; the
- * few tokens with non-ASCII bytes are then normalised and hashed again one by one. */
-static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
-                       const char *text, size_t len, uint64_t *h, size_t *n)
+/* Where a text's tokens are hashed from: the text itself, or its lower-cased copy
+ * (fold_ascii) when case folding, in which an ASCII token is already its normal form, at the
+ * same offsets; *all_ascii when no token needs mn_normalize. */
+static int hash_source(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
+                       const char **src, int *all_ascii)
 {
-    const char *src = text; /* the normalised bytes of ASCII tokens, at the same offsets */
-    int all_ascii = !norm_flags; /* no token needs mn_normalize */
+    *src = text;
+    *all_ascii = !norm_flags;
     if (norm_flags & MN_NORM_CASEFOLD) {
         char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
         if (!f)
             return MN_ENOMEM;
-        all_ascii = fold_ascii(text, len, f);
-        src = f;
+        *all_ascii = fold_ascii(text, len, f);
+        *src = f;
     }
+    return 0;
+}
+
+/* Token tok's normalised bytes and their hash: as next_hashed gave them from src for an ASCII
+ * token, else norm_token's output, hashed again. */
+static int token_word(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
+                      const char *src, int all_ascii, const mn_token *tok, const char **w,
+                      size_t *wl, uint64_t *h)
+{
+    *w = src + tok->off;
+    *wl = tok->len;
+    if (all_ascii || ascii_token((const unsigned char *)text, len, tok->off, tok->len))
+        return 0;
+    int rc = norm_token(norm_flags, s, text + tok->off, tok->len, w, wl);
+    if (rc == 0)
+        *h = mn_hash64(*w, *wl);
+    return rc;
+}
+
+/* The hash of each feature token of a text, mn_hash64 of norm_token's output, into h (room
+ * for len + 1), and their count in *n. Tokens are cut and hashed in batches (a call per
+ * batch, not per token), all from hash_source; the few tokens with non-ASCII bytes are then
+ * normalised and hashed again one by one. */
+static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
+                       const char *text, size_t len, uint64_t *h, size_t *n)
+{
+    const char *src;
+    int all_ascii;
+    int rc = hash_source(norm_flags, s, text, len, &src, &all_ascii);
+    if (rc)
+        return rc;
     mn_tokenizer t;
     mn_token tok[TOKEN_BATCH];
     size_t count = 0, got;
@@ -322,14 +352,11 @@ static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
     do {
         got = next_hashed(token_flags, &t, src, tok, h + count, TOKEN_BATCH);
         for (size_t i = 0; i < got && !all_ascii; i++) {
-            if (ascii_token((const unsigned char *)text, len, tok[i].off, tok[i].len))
-                continue;
             const char *w;
             size_t wl;
-            int rc = norm_token(norm_flags, s, text + tok[i].off, tok[i].len, &w, &wl);
-            if (rc)
+            if ((rc = token_word(norm_flags, s, text, len, src, all_ascii, &tok[i], &w, &wl,
+                                 &h[count + i])))
                 return rc;
-            h[count + i] = mn_hash64(w, wl);
         }
         count += got;
     } while (got == TOKEN_BATCH);
@@ -396,17 +423,13 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
             return MN_ENOMEM;
         memset(memo, 0, nmemo * sizeof *memo);
         size_t nmemo_used = 0;
-        /* Tokens are cut and hashed in batches, from the lower-cased copy when case folding,
-         * as in word_hashes; only tokens with non-ASCII bytes are normalised one by one. */
-        const char *src = text; /* the normalised bytes of ASCII tokens, at the same offsets */
-        int all_ascii = !p->norm_flags; /* no token needs mn_normalize */
-        if (p->norm_flags & MN_NORM_CASEFOLD) {
-            char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
-            if (!f)
-                return MN_ENOMEM;
-            all_ascii = fold_ascii(text, len, f);
-            src = f;
-        }
+        /* Tokens are cut and hashed in batches, as in word_hashes; only tokens with non-ASCII
+         * bytes are normalised one by one. */
+        const char *src;
+        int all_ascii;
+        int rc = hash_source(p->norm_flags, s, text, len, &src, &all_ascii);
+        if (rc)
+            return rc;
         mn_tokenizer t;
         mn_token tok[TOKEN_BATCH];
         size_t got_tok;
@@ -414,15 +437,11 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
         do {
             got_tok = next_hashed(p->token_flags, &t, src, tok, h + nh, TOKEN_BATCH);
             for (size_t i = 0; i < got_tok; i++, nh++) {
-                const char *w = src + tok[i].off;
-                size_t wl = tok[i].len;
-                if (!all_ascii &&
-                    !ascii_token((const unsigned char *)text, len, tok[i].off, tok[i].len)) {
-                    int rc = norm_token(p->norm_flags, s, text + tok[i].off, tok[i].len, &w, &wl);
-                    if (rc)
-                        return rc;
-                    h[nh] = mn_hash64(w, wl);
-                }
+                const char *w;
+                size_t wl;
+                if ((rc = token_word(p->norm_flags, s, text, len, src, all_ascii, &tok[i], &w,
+                                     &wl, &h[nh])))
+                    return rc;
                 uint64_t wh = h[nh];
                 ngram_memo *m = &memo[wh & (nmemo - 1)];
                 while (m->wl1 && (m->h != wh || m->wl1 != wl + 1))

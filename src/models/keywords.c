@@ -122,10 +122,15 @@ static inline uint32_t shift_of(const mn_keywords *kw)
  * the filter answers them from one bit instead of reading the bucket's index entry, hashes
  * and language ids: three cache lines from about 250 KB of tables for stopwords-iso. It reads
  * the hash's low bits because the top ones only pick the bucket. */
+static inline int filter_bit(const uint64_t *filter, uint64_t mask, uint64_t h)
+{
+    uint64_t bit = h & mask;
+    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
+}
+
 static inline int filter_may_have(const mn_keywords *kw, uint64_t h)
 {
-    uint64_t bit = h & kw->filter_mask;
-    return (int)((kw->filter[bit >> 6] >> (bit & 63)) & 1);
+    return filter_bit(kw->filter, kw->filter_mask, h);
 }
 
 /* Derives the filter from kw->hashes: about 8 bits an entry (32 KB for stopwords-iso), so
@@ -146,23 +151,7 @@ static int filter_build(mn_keywords *kw)
     return 0;
 }
 
-/* 1 if (h, lang) is an entry. */
-static inline int stop_has(const mn_keywords *kw, uint32_t lang, uint64_t h)
-{
-    if (!filter_may_have(kw, h))
-        return 0;
-    uint32_t b = (uint32_t)(h >> shift_of(kw));
-    for (uint32_t i = kw->index[b], e = kw->index[b + 1]; i < e; i++) {
-        uint64_t x = kw->hashes[i];
-        if (x > h)
-            return 0;
-        if (x == h && kw->lang_of[i] == lang)
-            return 1;
-    }
-    return 0;
-}
-
-/* stop_has for one language, its tables held in locals: a pass making millions of lookups
+/* The stop-word tables of one language, held in locals: a pass making millions of lookups
  * (mark_pass) would otherwise reload them from the model after every write to a token's
  * flags, which may alias anything. */
 typedef struct stop_probe {
@@ -182,10 +171,10 @@ static inline stop_probe stop_probe_of(const mn_keywords *kw, uint32_t lang)
                         .shift = shift_of(kw), .lang = lang};
 }
 
+/* 1 if (h, sp->lang) is an entry. */
 static inline int probe_has(const stop_probe *sp, uint64_t h)
 {
-    uint64_t bit = h & sp->filter_mask;
-    if (!((sp->filter[bit >> 6] >> (bit & 63)) & 1))
+    if (!filter_bit(sp->filter, sp->filter_mask, h))
         return 0;
     uint32_t b = (uint32_t)(h >> sp->shift);
     for (uint32_t i = sp->index[b], e = sp->index[b + 1]; i < e; i++) {
@@ -196,6 +185,13 @@ static inline int probe_has(const stop_probe *sp, uint64_t h)
             return 1;
     }
     return 0;
+}
+
+/* 1 if (h, lang) is an entry. */
+static inline int stop_has(const mn_keywords *kw, uint32_t lang, uint64_t h)
+{
+    const stop_probe sp = stop_probe_of(kw, lang);
+    return probe_has(&sp, h);
 }
 
 /* ---- language codes ----------------------------------------------------------------------- */

@@ -29,8 +29,7 @@ size_t mn_utf8_decode(const char *s, size_t len, int32_t *cp)
         *cp = -1;
         return 0;
     }
-    size_t n = mn__utf8_decode_raw((const unsigned char *)s, len, cp);
-    return *cp < 0 ? 1 : n;
+    return mn__utf8_decode1(s, len, cp);
 }
 
 int mn_utf8_validate(const char *s, size_t len, size_t *bad_offset)

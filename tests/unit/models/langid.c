@@ -214,18 +214,9 @@ TEST(script_counts_match_reference)
     uint64_t x = 7;
     for (int iter = 0; iter < 20000; iter++) {
         char text[256];
-        size_t len = 0;
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        int npieces = (int)(x >> 58);
-        for (int p = 0; p < npieces; p++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            const char *piece = pieces[(x >> 33) % (sizeof pieces / sizeof pieces[0])];
-            size_t pl = strlen(piece);
-            if (len + pl > sizeof text)
-                break;
-            memcpy(text + len, piece, pl);
-            len += pl;
-        }
+        size_t npieces = (size_t)(mn_test_next(&x) >> 58);
+        size_t len = mn_test_join_pieces(&x, pieces, sizeof pieces / sizeof pieces[0], npieces,
+                                         text, sizeof text);
         size_t off = (size_t)(x >> 20) % (len + 1);
         uint32_t want[MN_SCRIPT__COUNT] = {0}, got[MN_SCRIPT__COUNT] = {0};
         count_scripts_ref(text + off, len - off, want);

@@ -133,15 +133,9 @@ TEST(char_ngrams_match_fasttext_loop)
     uint64_t x = 42;
     for (int iter = 0; iter < 20000; iter++) {
         char w[128];
-        size_t len = 0;
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        int npieces = (int)(x >> 60);
-        for (int p = 0; p < npieces; p++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            const char *s = pieces[(x >> 33) % (sizeof pieces / sizeof pieces[0])];
-            memcpy(w + len, s, strlen(s));
-            len += strlen(s);
-        }
+        size_t npieces = (size_t)(mn_test_next(&x) >> 60);
+        size_t len = mn_test_join_pieces(&x, pieces, sizeof pieces / sizeof pieces[0], npieces,
+                                         w, sizeof w);
         int minn = 1 + (int)((x >> 20) % 4), maxn = minn + (int)((x >> 24) % 4);
         uint32_t bucket = 1 + (uint32_t)((x >> 28) % 2000003);
         uint32_t a[512], b[512];
