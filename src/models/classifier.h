@@ -68,6 +68,30 @@ typedef struct mn_clf_bucket_slot {
     uint32_t row;    /* 1 + nwords + index into buckets, or 0 if empty */
 } mn_clf_bucket_slot;
 
+/* A pruned model's kept buckets as a bitmap over all bucket ids with the row count before each
+ * piece of it (a rank directory), one cache line per MN_CLF_RANK_IDS ids. The hash table of
+ * bucket slots takes 2 to 4 slots of 8 bytes per kept bucket, 1 MB for the language model's
+ * 42,000 of 2M buckets, and most lookups missed the L1 cache, many the L2; this is 64 bytes
+ * per 384 ids whatever is kept (333 KB for 2M ids), and a lookup reads one line:
+ *
+ *   byte 0             4              16                                       64
+ *        +-------------+--------------+----------------------------------------+
+ *        | rows_before | before[0..5] | bits[0..5]                             |
+ *        | u32         | u16 x 6      | u64 x 6: bit i of word w is id 384 * line + 64 * w + i
+ *        +-------------+--------------+----------------------------------------+
+ *
+ * Id b is kept if its bit is set, and then its row is rows_before + before[w] + the set bits
+ * at or below it in bits[w] (rows_before: nwords + the kept ids of earlier lines, so that the
+ * first kept id gets row 1 + nwords; before[w]: kept ids in words 0..w-1 of the line). Rows
+ * follow the order of 'BKTS', which the loader checks is increasing. */
+enum { MN_CLF_RANK_WORDS = 6, MN_CLF_RANK_IDS = 64 * MN_CLF_RANK_WORDS };
+typedef struct mn_clf_rank_line {
+    uint32_t rows_before;
+    uint16_t before[MN_CLF_RANK_WORDS];
+    uint64_t bits[MN_CLF_RANK_WORDS];
+} mn_clf_rank_line;
+_Static_assert(sizeof(mn_clf_rank_line) == 64, "a rank line is one cache line");
+
 typedef struct mn_classifier {
     mn_model base;
     mn_clf_params p;
@@ -77,14 +101,18 @@ typedef struct mn_classifier {
     const uint32_t *buckets; /* pruned models: sorted kept bucket ids */
     mn_clf_word_slot *word_slots;     /* word hash -> row, word_mask + 1 slots */
     uint32_t word_mask;
-    mn_clf_bucket_slot *bucket_slots; /* pruned models: bucket id -> row */
+    /* Pruned models: bucket id -> row, through the rank lines, or where those would be larger
+     * (a few kept buckets out of very many ids) the hash table of bucket slots. */
+    const mn_clf_rank_line *rank_lines; /* 64-byte aligned, in rank_mem */
+    void *rank_mem;
+    mn_clf_bucket_slot *bucket_slots;
     uint32_t bucket_mask;
-    /* The output matrix once more, rows interleaved four at a time so that one SIMD lane
-     * scores one label (blocked_scores in classifier.c); built at load for models with many
-     * labels, NULL otherwise. */
-    void *out4;              /* int8 or float, as out: [block][weight][4] */
-    float *out4_scale;       /* int8: each row's scale, 4 per block */
-    uint32_t out4_blocks;
+    /* The output matrix once more, as floats, rows interleaved eight at a time so that one
+     * SIMD lane scores one label (blocked_scores in classifier.c); built at load for models
+     * with many labels, NULL otherwise. */
+    float *out8;             /* [block][weight][8] */
+    float *out8_scale;       /* 8-bit out: each row's scale, 8 per block; else NULL */
+    uint32_t out8_blocks;
     mn_file *file;           /* mapping the weights live in, or NULL when owned */
     void *owned[8];          /* buffers owned by a trained/quantised model, freed on destroy */
 } mn_classifier;

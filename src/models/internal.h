@@ -16,8 +16,11 @@
  * scattered over tables larger than the caches). A no-op on compilers without the builtin. */
 #if defined(__GNUC__)
 #define MN_PREFETCH(addr) __builtin_prefetch(addr)
+/* The same into the L2 cache, for data read after many other loads */
+#define MN_PREFETCH_L2(addr) __builtin_prefetch(addr, 0, 2)
 #else
 #define MN_PREFETCH(addr) ((void)(addr))
+#define MN_PREFETCH_L2(addr) ((void)(addr))
 #endif
 
 typedef struct mn_model_ops {

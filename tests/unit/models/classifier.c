@@ -786,7 +786,7 @@ TEST(blocked_scores_match_scalar)
                 c.out = quant ? (mn_clf_matrix){.q = q, .scale = scale, .rows = rows, .dim = dim}
                               : (mn_clf_matrix){.f = f, .rows = rows, .dim = dim};
                 ASSERT_EQ(build_blocked_out(&c), 0);
-                ASSERT(c.out4 != NULL);
+                ASSERT(c.out8 != NULL);
                 for (uint32_t r = 0; r < rows; r++)
                     want[r] = dot_row(&c.out, r, v);
                 all_scores(&c, v, got);
@@ -795,7 +795,7 @@ TEST(blocked_scores_match_scalar)
                                dim, rows);
                 /* each path on its own, whichever all_scores took */
                 memset(got, 0, sizeof got);
-                blocked_scores(&c, v, got, 0);
+                blocked_scores(&c, v, got);
                 if (memcmp(want, got, rows * sizeof(float)) != 0)
                     MN_FAIL_AT("SSE2, %s, dim %u, %u rows: scores differ",
                                quant ? "int8" : "float", dim, rows);
@@ -808,10 +808,170 @@ TEST(blocked_scores_match_scalar)
                                    quant ? "int8" : "float", dim, rows);
                 }
 #endif
-                mn_free(c.out4);
-                mn_free(c.out4_scale);
+                mn_free(c.out8);
+                mn_free(c.out8_scale);
             }
 #endif
+}
+
+/* A pruned model maps a bucket id to its row through the rank lines (or, where those would be
+ * larger, the hash table of bucket slots). The reference: the kept ids are increasing, so an
+ * id's row is 1 + nwords + its index among them (binary search), or 0 if it is not kept. */
+static uint32_t bucket_row_ref(const mn_classifier *c, uint32_t b)
+{
+    size_t lo = 0, hi = c->p.nbuckets;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->buckets[mid] < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->p.nbuckets && c->buckets[lo] == b ? 1 + c->p.nwords + (uint32_t)lo : 0;
+}
+
+/* map_buckets (and, for the rank lines, both builds of their loop) on ids[0..n), as one batch:
+ * the rows of the kept ids, in order. Returns 0 on the first difference. */
+static int bucket_map_agrees(const mn_classifier *c, const uint32_t *ids, size_t n,
+                             uint32_t *got, uint32_t *want)
+{
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((want[nw] = bucket_row_ref(c, ids[i])) != 0)
+            nw++;
+    for (int build = 0; build < 3; build++) {
+        memcpy(got, ids, n * sizeof *ids);
+        size_t ng;
+        if (build == 0)
+            ng = map_buckets(c, got, 0, n);
+        else if (!c->rank_lines)
+            continue;
+        else if (build == 1)
+            ng = map_ranked_plain(c->rank_lines, (const char *)want, 0, got, 0, n);
+        else {
+#if defined(POPCNT_FN)
+            if (!__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("bmi2"))
+                continue;
+            ng = map_ranked_popcnt(c->rank_lines, (const char *)want, 0, got, 0, n);
+#else
+            continue;
+#endif
+        }
+        if (ng != nw || memcmp(got, want, nw * sizeof *want) != 0) {
+            fprintf(stderr, "build %d: %zu rows, expected %zu\n", build, ng, nw);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+TEST(bucket_map_matches_reference)
+{
+    enum { MAX_KEPT = 100000 };
+    static uint32_t kept[MAX_KEPT], ids[1 << 20], got[1 << 20], want[1 << 20];
+    static const uint64_t vocab[3] = {11, 22, 33};
+    /* bucket counts around the 384 ids of a line; one in every `per` ids kept (0: none,
+     * 1: all), the first and last ids always kept in the odd cases */
+    static const struct {
+        uint32_t bucket, per;
+    } cases[] = {
+        {1, 0},      {1, 1},      {2, 2},     {64, 3},     {383, 1},    {384, 1},
+        {385, 1},    {385, 7},    {768, 2},   {1000, 40},  {5000, 1},   {99991, 40},
+        {100003, 3}, {200000, 0}, {250000, 500}, {2000000, 48}, {2000000, 1000},
+        /* a few kept out of very many ids */
+        {2000000000, 20000000},
+    };
+    uint64_t rng = 42;
+    int nranked = 0, nhashed = 0;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        uint32_t bucket = cases[t].bucket, per = cases[t].per, nk = 0;
+        for (uint64_t b = 0; b < bucket && nk < MAX_KEPT; b++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            int ends = (t % 2) && (b == 0 || b == bucket - 1);
+            if (ends || (per == 1) || (per > 1 && (rng >> 33) % per == 0))
+                kept[nk++] = (uint32_t)b;
+            if (per > 1000 && !ends) /* sparse over a huge range: jump ahead */
+                b += (rng >> 20) % (2 * per);
+        }
+        mn_classifier *c = mn__clf_new();
+        ASSERT(c != NULL);
+        c->p = (mn_clf_params){.bucket = bucket, .nbuckets = nk, .pruned = 1, .nwords = 3};
+        c->vocab = vocab;
+        c->buckets = kept;
+        ASSERT_EQ(mn__clf_index(c), 0);
+        /* whichever is smaller: both kinds are among the cases */
+        size_t lines_bytes = ((size_t)bucket + 383) / 384 * 64;
+        ASSERT_EQ(c->rank_lines != NULL, lines_bytes <= pow2_at_least(2 * (uint64_t)nk) * 8);
+        nranked += c->rank_lines != NULL;
+        nhashed += c->rank_lines == NULL;
+        /* every id of the smaller ranges, one at a time and all at once; for the larger ones
+         * each kept id, its neighbours, the ends and random ids */
+        size_t n = 0;
+        if (bucket <= 300000) {
+            for (uint32_t b = 0; b < bucket; b++)
+                ids[n++] = b;
+            for (uint32_t b = 0; b < bucket; b += 1 + b % 97)
+                if (!bucket_map_agrees(c, &ids[b], 1, got, want))
+                    MN_FAIL_AT("bucket %u, one in %u kept: id %u differs", bucket, per, b);
+        } else {
+            for (uint32_t i = 0; i < nk; i++) {
+                ids[n++] = kept[i];
+                if (kept[i] > 0)
+                    ids[n++] = kept[i] - 1;
+                if (kept[i] + 1 < bucket)
+                    ids[n++] = kept[i] + 1;
+            }
+            ids[n++] = 0;
+            ids[n++] = bucket - 1;
+            while (n < (1 << 19)) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                ids[n++] = (uint32_t)((rng >> 32) % bucket);
+            }
+        }
+        if (!bucket_map_agrees(c, ids, n, got, want))
+            MN_FAIL_AT("bucket %u, one in %u kept (%u kept): rows differ", bucket, per, nk);
+        c->buckets = NULL;
+        c->vocab = NULL;
+        mn_model_release(&c->base);
+    }
+    ASSERT(nranked >= 10 && nhashed >= 3);
+}
+
+/* The rank lines take a file's kept buckets ('BKTS') as increasing ids below the bucket count,
+ * as every writer stores them: a file that breaks that is refused, not mapped to wrong rows. */
+TEST(unsorted_kept_buckets_are_refused)
+{
+    mn_model *m = train_with(MN_LOSS_SOFTMAX, 1, 3), *q = NULL, *back = NULL;
+    ASSERT(m != NULL);
+    mn_quantize_config qc = {.cutoff = 300, .qout = 1};
+    mn_err err;
+    ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
+    mn_classifier *c = (mn_classifier *)q;
+    ASSERT(c->p.pruned && c->p.nbuckets >= 2);
+    uint32_t *kept = (uint32_t *)(uintptr_t)c->buckets; /* quantize's own copy */
+    const char *path = mn_test_tmp_path("unsorted.mnlp");
+    for (int bad = 0; bad < 3; bad++) {
+        uint32_t first = kept[0], second = kept[1], last = kept[c->p.nbuckets - 1];
+        if (bad == 0) { /* two swapped */
+            kept[0] = second;
+            kept[1] = first;
+        } else if (bad == 1) { /* one twice */
+            kept[1] = first;
+        } else { /* one past the bucket count */
+            kept[c->p.nbuckets - 1] = c->p.bucket;
+        }
+        ASSERT_EQ(mn_model_save(q, path, &err), 0);
+        ASSERT_EQ(mn_model_open(path, &back, &err), MN_ECORRUPT);
+        kept[0] = first;
+        kept[1] = second;
+        kept[c->p.nbuckets - 1] = last;
+    }
+    ASSERT_EQ(mn_model_save(q, path, &err), 0);
+    ASSERT_EQ(mn_model_open(path, &back, &err), 0);
+    mn_model_release(back);
+    mn_model_release(q);
+    mn_model_release(m);
+    unlink(path);
 }
 
 TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
@@ -826,4 +986,6 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                           TEST_ENTRY(early_stopping_on_validation)
                                               TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features)
                                                   TEST_ENTRY(quantized_row_sums_match_scalar)
-                                                      TEST_ENTRY(blocked_scores_match_scalar))
+                                                      TEST_ENTRY(blocked_scores_match_scalar)
+                                                          TEST_ENTRY(bucket_map_matches_reference)
+                                                          TEST_ENTRY(unsorted_kept_buckets_are_refused))
