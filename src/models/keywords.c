@@ -21,16 +21,17 @@
  *   LABL, META as every model (labels: the languages' own codes, "en")
  *
  * Extraction (mn_keywords_extract_ex) runs in passes over one token array, all in the caller's
- * scratch (slot 0: tokens, word and phrase tables carved from one block; slot 1: the
+ * scratch (slot 0: tokens, spelling, word and phrase tables carved from one block; slot 1: the
  * normalisation buffer; both grow-only), so a warm call allocates nothing:
  *   1. tokens: mn_tokenizer_next; Thai/Lao words split at the list's stop words found inside
- *      them; per token the normalised hash (normalised once per distinct spelling), sentence
- *      (mn_sentencer), casing, kind
- *   2. words: distinct normalised words and their frequency (open addressing)
+ *      them; per token the sentence (mn_sentencer), and the normalised hash, casing, kind and
+ *      word of its spelling, worked out once per distinct spelling
+ *   2. words (in the same pass): distinct normalised words, their frequency and statistics
  *   3. language: the given list, or a guess from stop-word hits, or none (a length rule)
- *   4. stop marks (longest stop phrase first), content marks
- *   5. word statistics, candidates (runs of content tokens within a sentence), phrase scores
- *   6. ranking (an in-place heapsort: qsort may allocate) and containment dedupe
+ *   4. stop marks (longest stop phrase first, through the list's own filter), content marks
+ *   5. word scores, candidates (runs of content tokens within a sentence) and their scores
+ *   6. ranking (an in-place heapsort: qsort may allocate) and containment dedupe; for YAKE,
+ *      scores and ranking of the few phrases that may rank (rank_few) when that settles it
  */
 #include "micronlp/keywords.h"
 
@@ -69,6 +70,11 @@ enum {
     SLOT_KW_NORM = 1,
 };
 #define NONE UINT32_MAX
+#if defined(__GNUC__)
+#define KW_INLINE inline __attribute__((always_inline))
+#else
+#define KW_INLINE inline
+#endif
 
 /* Section 'KWPR' (little-endian). */
 typedef struct kw_params {
@@ -111,6 +117,11 @@ typedef struct mn_keywords {
     uint32_t ncodes;
     uint64_t *filter;     /* built at load: bit (h & filter_mask) set for every entry's hash */
     uint64_t filter_mask; /* filter bits - 1 */
+    uint64_t *lang_filter; /* built at load: the languages' own filters (lang_filter_at) */
+    struct {
+        uint32_t off;  /* first word of the language's filter in lang_filter */
+        uint32_t mask; /* its bits - 1 */
+    } *lang_filter_at;
 } mn_keywords;
 
 static inline uint32_t shift_of(const mn_keywords *kw)
@@ -133,8 +144,24 @@ static inline int filter_may_have(const mn_keywords *kw, uint64_t h)
     return filter_bit(kw->filter, kw->filter_mask, h);
 }
 
-/* Derives the filter from kw->hashes: about 8 bits an entry (32 KB for stopwords-iso), so
- * about 1 word in 13 that is on no list still scans its bucket. */
+/* A language's own filter: bit (h >> 40) & mask set for each of its entries' hashes, about 32
+ * bits an entry (8 KB for English's 1,300), so the filter of the list in use stays in the L1
+ * cache and turns away all but about 1 in 30 lookups of words that are not on it (the other
+ * languages' words too). */
+static inline uint64_t lang_filter_bit(uint64_t h, uint32_t mask)
+{
+    return (h >> 40) & mask;
+}
+
+static inline int lang_filter_has(const uint64_t *filter, uint32_t mask, uint64_t h)
+{
+    uint64_t bit = lang_filter_bit(h, mask);
+    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
+}
+
+/* Derives the filters from kw->hashes: the one of all lists, about 8 bits an entry (32 KB for
+ * stopwords-iso), so about 1 word in 13 that is on no list still scans its bucket; and one per
+ * language (lang_filter_has). */
 static int filter_build(mn_keywords *kw)
 {
     size_t bits = 64;
@@ -148,6 +175,28 @@ static int filter_build(mn_keywords *kw)
         uint64_t bit = kw->hashes[i] & kw->filter_mask;
         kw->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
+    uint32_t nl = kw->p.nlangs;
+    kw->lang_filter_at = mn_calloc(nl ? nl : 1, sizeof *kw->lang_filter_at);
+    if (!kw->lang_filter_at)
+        return MN_ENOMEM;
+    size_t total = 0;
+    for (uint32_t l = 0; l < nl; l++) {
+        size_t lbits = 64;
+        while (lbits < ((size_t)1 << 24) && lbits < (size_t)kw->langs[l].words * 32)
+            lbits <<= 1;
+        kw->lang_filter_at[l].off = (uint32_t)total;
+        kw->lang_filter_at[l].mask = (uint32_t)(lbits - 1);
+        total += lbits / 64;
+    }
+    kw->lang_filter = mn_calloc(total ? total : 1, sizeof *kw->lang_filter);
+    if (!kw->lang_filter)
+        return MN_ENOMEM;
+    for (uint32_t i = 0; i < kw->p.nentries; i++) {
+        uint64_t h = kw->hashes[i];
+        uint32_t l = kw->lang_of[i];
+        uint64_t bit = lang_filter_bit(h, kw->lang_filter_at[l].mask);
+        kw->lang_filter[kw->lang_filter_at[l].off + (bit >> 6)] |= (uint64_t)1 << (bit & 63);
+    }
     return 0;
 }
 
@@ -155,8 +204,8 @@ static int filter_build(mn_keywords *kw)
  * (mark_pass) would otherwise reload them from the model after every write to a token's
  * flags, which may alias anything. */
 typedef struct stop_probe {
-    const uint64_t *filter;
-    uint64_t filter_mask;
+    const uint64_t *filter; /* the language's own filter (lang_filter_has) */
+    uint32_t filter_mask;
     const uint32_t *index;
     const uint64_t *hashes;
     const uint16_t *lang_of;
@@ -166,16 +215,15 @@ typedef struct stop_probe {
 
 static inline stop_probe stop_probe_of(const mn_keywords *kw, uint32_t lang)
 {
-    return (stop_probe){.filter = kw->filter, .filter_mask = kw->filter_mask,
+    return (stop_probe){.filter = kw->lang_filter + kw->lang_filter_at[lang].off,
+                        .filter_mask = kw->lang_filter_at[lang].mask,
                         .index = kw->index, .hashes = kw->hashes, .lang_of = kw->lang_of,
                         .shift = shift_of(kw), .lang = lang};
 }
 
-/* 1 if (h, sp->lang) is an entry. */
-static inline int probe_has(const stop_probe *sp, uint64_t h)
+/* 1 if (h, sp->lang) is an entry, looked up in the tables (the filter not asked). */
+static inline int probe_scan(const stop_probe *sp, uint64_t h)
 {
-    if (!filter_bit(sp->filter, sp->filter_mask, h))
-        return 0;
     uint32_t b = (uint32_t)(h >> sp->shift);
     for (uint32_t i = sp->index[b], e = sp->index[b + 1]; i < e; i++) {
         uint64_t x = sp->hashes[i];
@@ -185,6 +233,17 @@ static inline int probe_has(const stop_probe *sp, uint64_t h)
             return 1;
     }
     return 0;
+}
+
+static inline int probe_may_have(const stop_probe *sp, uint64_t h)
+{
+    return lang_filter_has(sp->filter, sp->filter_mask, h);
+}
+
+/* 1 if (h, sp->lang) is an entry. */
+static inline int probe_has(const stop_probe *sp, uint64_t h)
+{
+    return probe_may_have(sp, h) && probe_scan(sp, h);
 }
 
 /* 1 if (h, lang) is an entry. */
@@ -383,6 +442,7 @@ typedef struct kw_tok {
     uint8_t flags;     /* TF_* */
     uint8_t cps;       /* code points, at most 255 */
     uint8_t trim;      /* bytes of a possessive "'s" / "’s" left out of spans and statistics */
+    uint8_t cap0;      /* a word (not CJK) starting with a capital: TF_UPPER off a sentence start */
 } kw_tok;
 
 typedef struct kw_word {
@@ -398,6 +458,7 @@ typedef struct kw_word {
     uint32_t right_n;    /* ... just after */
     uint32_t deg, cfreq; /* RAKE: sum of the lengths of the candidates holding it; count */
     double score;        /* YAKE: S(w), lower is better; RAKE: deg / freq */
+    uint8_t stop1;       /* mark_pass: the word alone is on the list: 0 not asked, 1 no, 2 yes */
 } kw_word;
 
 typedef struct kw_phrase {
@@ -405,6 +466,8 @@ typedef struct kw_phrase {
     uint32_t first, end; /* tokens of the first occurrence */
     uint32_t tf;
     uint64_t mask; /* bit (word hash % 64) of each word: phrases sharing no bit share no word */
+    double prod;   /* YAKE: product of the word scores, first to last */
+    double sum;    /* ... and their sum */
     double score;  /* normalised: 1 = best */
 } kw_phrase;
 
@@ -470,6 +533,7 @@ static int split_ok(const char *t, size_t a, size_t q, size_t b)
 typedef struct tok_out {
     kw_tok *p;
     size_t n, cap;
+    size_t nwords; /* tokens of the kinds that are words (TF_WORD) */
 } tok_out;
 
 static inline void put_tok(tok_out *o, uint32_t off, uint32_t len, uint8_t kind)
@@ -477,6 +541,7 @@ static inline void put_tok(tok_out *o, uint32_t off, uint32_t len, uint8_t kind)
     if (o->n < o->cap)
         o->p[o->n] = (kw_tok){.off = off, .len = len, .kind = kind, .word = NONE};
     o->n++;
+    o->nwords += kind == MN_TOK_WORD || kind == MN_TOK_CJK || kind == MN_TOK_HASHTAG;
 }
 
 /* Splits a Thai/Lao word [a, b) at the stop words of r->lang found in it (longest first,
@@ -525,7 +590,7 @@ static int tokens_pass(kw_run *r, tok_out *out)
 {
     mn_tokenizer t;
     mn_token batch[KW_TOKEN_BATCH];
-    out->n = 0;
+    out->n = out->nwords = 0;
     int split = r->lang >= 0 && r->kw->langs[r->lang].max_cps >= 2;
     mn_tokenizer_init(&t, r->text, r->len);
     /* In batches: the batch cuts its tokens without a call per token (mn_tokenizer_next is
@@ -590,32 +655,64 @@ static int is_upper_memo(kw_run *r, const char *s, size_t len)
     return r->up_is[slot];
 }
 
-/* Normalised hash of token t, whose bytes hold something other than ASCII. A token met before
- * in this text with the same bytes takes the hash of its first occurrence: normalising non-ASCII
- * text (NFKC + case fold) is the costliest step per token, and a text repeats about half of its
- * words. The table (cap entries, a power of two) holds token indices, keyed by the raw bytes'
- * hash and checked by comparing the bytes, so a hit is exact. (ASCII is cheaper to normalise
- * than to look up.) */
-static int token_hash_cached(kw_run *r, kw_tok *tok, uint32_t i, uint32_t *tab, size_t cap)
+/* A token's spelling (its bytes and kind) met before in the text gives the same hash, flags
+ * (less TF_UPPER, which depends on the place), code points, possessive and word, so those are
+ * copied from its first occurrence: a text repeats about half of its words, and normalising,
+ * hashing and finding the word cost more than finding the spelling. The spelling table holds
+ * token indices, placed by spelling_slot and checked by comparing the bytes, so a hit is exact.
+ * spell_head is the token's first 8 bytes (all of a short token, zero-padded). */
+static inline uint64_t spell_head(const char *w, size_t len, size_t readable)
 {
-    kw_tok *t = &tok[i];
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the token's bytes only (little-endian): a table, as a shift by 64 - 8 len is costlier */
+    static const uint64_t keep[9] = {
+        0, 0xFFull, 0xFFFFull, 0xFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+        0xFFFFFFFFFFFFFFull, ~0ull,
+    };
+    if (readable >= 8) {
+        memcpy(&v, w, 8);
+        return v & keep[len < 8 ? len : 8];
+    }
+#else
+    (void)readable;
+#endif
+    memcpy(&v, w, len < 8 ? len : 8);
+    return v;
+}
+
+static inline size_t spelling_slot(const char *w, size_t len, uint64_t head, size_t mask)
+{
+    uint64_t k = head + len * 0x9e3779b97f4a7c15ull;
+    if (len > 8) {
+        uint64_t tail;
+        memcpy(&tail, w + len - 8, 8);
+        k ^= tail * 0xc2b2ae3d27d4eb4full;
+    }
+    return (size_t)mix64(k) & mask;
+}
+
+/* Index of an earlier token with the same spelling as tok[i], or NONE after noting tok[i] in
+ * the table as the first of its spelling. */
+static inline uint32_t spelling_find(const kw_run *r, const kw_tok *tok, uint32_t i, uint64_t head,
+                                     uint32_t *tab, size_t mask)
+{
+    const kw_tok *t = &tok[i];
     const char *w = r->text + t->off;
-    size_t mask = cap - 1, j = (size_t)mn_hash64(w, t->len) & mask;
+    size_t j = spelling_slot(w, t->len, head, mask);
     for (;;) {
         uint32_t ti = tab[j];
-        if (ti == NONE)
-            break;
-        if (tok[ti].len == t->len && memcmp(r->text + tok[ti].off, w, t->len) == 0) {
-            t->h = tok[ti].h;
-            return 0;
+        if (ti == NONE) {
+            tab[j] = i;
+            return NONE;
         }
+        const kw_tok *o = &tok[ti];
+        if (o->len == t->len && o->kind == t->kind &&
+            (t->len <= 8 ? spell_head(r->text + o->off, o->len, r->len - o->off) == head
+                         : memcmp(r->text + o->off, w, t->len) == 0))
+            return ti;
         j = (j + 1) & mask;
     }
-    int rc = nbuf_hash(&r->nb, w, t->len, &t->h);
-    if (rc)
-        return rc;
-    tab[j] = i;
-    return 0;
 }
 
 /* One look at a token's bytes: ASCII or not, letters, capitals, UTF-8 continuation bytes, and
@@ -681,14 +778,52 @@ static void scan_bytes(const char *w, size_t len, size_t readable, char *lo, siz
     scan_bytes_slow(w, len, j, lo, o);
 }
 
-/* Pass 1b: per-token hash, flags and sentence. tab (cap entries, at least twice n) is scratch
- * for token_hash_cached; pass 2 fills it anew. */
-static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_t cap)
+/* The block carved from scratch slot 0. */
+typedef struct kw_mem {
+    kw_tok *tok;
+    kw_word *words;
+    uint32_t *wtab; /* word hash table: indices into words */
+    uint32_t *stab; /* spelling table (spelling_find): indices into tok */
+    size_t wcap;    /* entries of wtab and stab */
+    uint64_t *pairs; /* set of (left word, right word) + 1 */
+    size_t pcap;
+    kw_phrase *phrases;
+    uint32_t *ptab;
+    size_t phcap;
+    uint32_t *order;
+    uint32_t *langc;
+} kw_mem;
+
+/* The flags that follow from a token's spelling alone (see spelling_find). */
+#define TF_SPELLING (TF_WORD | TF_CJK | TF_LETTER | TF_ACRONYM | TF_KANA)
+
+/* Pass 1b and 2: per token the sentence, and the hash, flags and word of its spelling; the word
+ * table (all words, stop words too: they are neighbours) is keyed by the hash without a
+ * possessive ending; and the words' statistics for YAKE (all words; content words are the ones
+ * scored). stab and wtab have wcap entries (a power of two, at least twice n). A pair of
+ * neighbours ends at a word, so the pair set needs room for the word tokens (nwtok_kinds, the
+ * tokens of word kinds) only. Without reuse, every token is worked out as if its spelling were
+ * new (the general path, for tests/unit/models/keywords.c to compare with). */
+static KW_INLINE int analyse_tokens(kw_run *r, kw_mem *m, size_t n, size_t nwtok_kinds,
+                                    uint32_t *nwords_out, uint32_t *nwtok_out, int reuse)
 {
+    kw_tok *tok = m->tok;
+    uint32_t *stab = m->stab, *wtab = m->wtab;
+    size_t mask = m->wcap - 1;
+    /* The words and the pairs of neighbouring words are at most the word tokens. */
+    size_t pcap = pow2_at_least(2 * nwtok_kinds);
+    if (pcap > m->pcap)
+        pcap = m->pcap;
+    size_t pmask = pcap - 1, wmask = pmask < mask ? pmask : mask;
+    uint32_t nwords = 0, nwtok = 0;
+    memset(stab, 0xFF, m->wcap * sizeof *stab);
+    memset(wtab, 0xFF, (wmask + 1) * sizeof *wtab);
+    uint64_t *pairs = m->pairs;
+    memset(pairs, 0, pcap * sizeof *pairs);
     mn_sentencer sp;
     mn_sentence cur = {0, 0};
     uint32_t sent = 0;
-    int have = 0, sent_start = 1, tab_ready = 0;
+    int have = 0, sent_start = 1;
     mn_sentencer_init(&sp, r->text, r->len);
     have = mn_sentencer_next(&sp, &cur);
     for (size_t i = 0; i < n; i++) {
@@ -705,78 +840,124 @@ static int analyse_tokens(kw_run *r, kw_tok *tok, size_t n, uint32_t *tab, size_
             sent_start = 1;
         }
         t->sent = sent;
-        tok_bytes tb;
-        char *lo = t->len <= r->nb.cap ? r->nb.p : NULL;
-        scan_bytes(w, t->len, r->len - t->off, lo, lo ? r->nb.cap : 0, &tb);
-        int ascii = tb.ascii;
-        size_t letters = tb.letters, upper = tb.upper, cont = tb.cont;
-        if (ascii && lo) {
-            t->h = mn_hash64(lo, t->len);
-        } else if (ascii) {
-            int rc = nbuf_hash(&r->nb, w, t->len, &t->h);
-            if (rc)
-                return rc;
+        uint64_t head = spell_head(w, t->len, r->len - t->off);
+        uint32_t same = spelling_find(r, tok, (uint32_t)i, head, stab, mask);
+        if (!reuse)
+            same = NONE;
+        uint8_t f;
+        if (same != NONE) {
+            const kw_tok *o = &tok[same];
+            t->h = o->h;
+            t->cps = o->cps;
+            t->trim = o->trim;
+            t->cap0 = o->cap0;
+            t->word = o->word;
+            f = o->flags & TF_SPELLING;
+            if (t->word != NONE)
+                m->words[t->word].tf++;
         } else {
-            if (!tab_ready) {
-                memset(tab, 0xFF, cap * sizeof *tab);
-                tab_ready = 1;
+            tok_bytes tb;
+            char *lo = t->len <= r->nb.cap ? r->nb.p : NULL;
+            scan_bytes(w, t->len, r->len - t->off, lo, lo ? r->nb.cap : 0, &tb);
+            int ascii = tb.ascii;
+            size_t letters = tb.letters, upper = tb.upper, cont = tb.cont;
+            if (ascii && lo) {
+                t->h = mn_hash64(lo, t->len);
+            } else {
+                int rc = nbuf_hash(&r->nb, w, t->len, &t->h);
+                if (rc)
+                    return rc;
             }
-            int rc = token_hash_cached(r, tok, (uint32_t)i, tab, cap);
-            if (rc)
-                return rc;
+            size_t cps = t->len - cont;
+            t->cps = (uint8_t)(cps > 255 ? 255 : cps);
+            f = 0;
+            if (t->kind == MN_TOK_WORD || t->kind == MN_TOK_CJK || t->kind == MN_TOK_HASHTAG)
+                f |= TF_WORD;
+            if (t->kind == MN_TOK_CJK) {
+                f |= TF_CJK | TF_LETTER;
+                int kana = 1;
+                for (size_t j = 0; j < t->len && kana;) {
+                    int32_t cp;
+                    j += mn_utf8_decode(w + j, t->len - j, &cp);
+                    kana = cp >= 0x3041 && cp <= 0x309F;
+                }
+                if (kana)
+                    f |= TF_KANA;
+            } else if (f & TF_WORD) {
+                if (!ascii || letters)
+                    f |= TF_LETTER;
+                if (ascii && letters >= 2 && upper == letters)
+                    f |= TF_ACRONYM;
+                size_t skip = t->kind == MN_TOK_HASHTAG ? 1 : 0;
+                t->cap0 = t->len > skip && is_upper_memo(r, w + skip, t->len - skip);
+                /* Possessive "'s" / "’s": "Google's" counts as "google". */
+                if (t->len > 3 && (w[t->len - 1] == 's' || w[t->len - 1] == 'S')) {
+                    if (w[t->len - 2] == '\'')
+                        t->trim = 2;
+                    else if (t->len > 5 && memcmp(w + t->len - 4, "\xE2\x80\x99", 3) == 0)
+                        t->trim = 4;
+                }
+            }
+            if (f & TF_WORD) {
+                uint64_t h = t->h;
+                int rc;
+                if (t->trim && (rc = nbuf_hash(&r->nb, w, t->len - t->trim, &h)))
+                    return rc;
+                size_t j = (size_t)mix64(h) & wmask;
+                for (;;) {
+                    uint32_t wi = wtab[j];
+                    if (wi == NONE) {
+                        wtab[j] = nwords;
+                        m->words[nwords] = (kw_word){.h = h, .tf = 1, .last_sent = NONE};
+                        t->word = nwords++;
+                        break;
+                    }
+                    if (m->words[wi].h == h) {
+                        m->words[wi].tf++;
+                        t->word = wi;
+                        break;
+                    }
+                    j = (j + 1) & wmask;
+                }
+            }
         }
-        size_t cps = t->len - cont;
-        t->cps = (uint8_t)(cps > 255 ? 255 : cps);
-        uint8_t f = 0;
-        if (t->kind == MN_TOK_WORD || t->kind == MN_TOK_CJK || t->kind == MN_TOK_HASHTAG)
-            f |= TF_WORD;
-        if (t->kind == MN_TOK_CJK) {
-            f |= TF_CJK | TF_LETTER;
-            int kana = 1;
-            for (size_t j = 0; j < t->len && kana;) {
-                int32_t cp;
-                j += mn_utf8_decode(w + j, t->len - j, &cp);
-                kana = cp >= 0x3041 && cp <= 0x309F;
-            }
-            if (kana)
-                f |= TF_KANA;
-        } else if (f & TF_WORD) {
-            if (!ascii || letters)
-                f |= TF_LETTER;
-            if (ascii && letters >= 2 && upper == letters)
-                f |= TF_ACRONYM;
-            size_t skip = t->kind == MN_TOK_HASHTAG ? 1 : 0;
-            if (!sent_start && t->len > skip && is_upper_memo(r, w + skip, t->len - skip))
+        if (f & TF_WORD) {
+            if (!sent_start && t->cap0)
                 f |= TF_UPPER;
-            /* Possessive "'s" / "’s": "Google's" counts as "google". */
-            if (t->len > 3 && (w[t->len - 1] == 's' || w[t->len - 1] == 'S')) {
-                if (w[t->len - 2] == '\'')
-                    t->trim = 2;
-                else if (t->len > 5 && memcmp(w + t->len - 4, "\xE2\x80\x99", 3) == 0)
-                    t->trim = 4;
-            }
-        }
-        if (f & TF_WORD)
             sent_start = 0;
+            nwtok++;
+        }
         t->flags = f;
+        if (t->word == NONE)
+            continue;
+        kw_word *wd = &m->words[t->word];
+        if (wd->last_sent != sent) {
+            if (wd->sf == 0)
+                wd->first_sent = sent;
+            wd->sf++;
+            wd->last_sent = sent;
+        }
+        if (f & (TF_UPPER | TF_ACRONYM))
+            wd->tf_case++;
+        if (i > 0 && tok[i - 1].word != NONE && tok[i - 1].sent == sent) {
+            uint32_t a = tok[i - 1].word, b = t->word;
+            uint64_t key = ((uint64_t)a << 32 | b) + 1;
+            size_t j = (size_t)mix64(key) & pmask;
+            while (pairs[j] && pairs[j] != key)
+                j = (j + 1) & pmask;
+            if (!pairs[j]) {
+                pairs[j] = key;
+                wd->left_d++;
+                m->words[a].right_d++;
+            }
+            wd->left_n++;
+            m->words[a].right_n++;
+        }
     }
+    *nwords_out = nwords;
+    *nwtok_out = nwtok;
     return 0;
 }
-
-/* The block carved from scratch slot 0. */
-typedef struct kw_mem {
-    kw_tok *tok;
-    kw_word *words;
-    uint32_t *wtab; /* word hash table: indices into words */
-    size_t wcap;
-    uint64_t *pairs; /* set of (left word, right word) + 1 */
-    size_t pcap;
-    kw_phrase *phrases;
-    uint32_t *ptab;
-    size_t phcap;
-    uint32_t *order;
-    uint32_t *langc;
-} kw_mem;
 
 static int carve(mn_scratch *s, size_t n, size_t maxw, uint32_t nlangs, kw_mem *m)
 {
@@ -786,6 +967,7 @@ static int carve(mn_scratch *s, size_t n, size_t maxw, uint32_t nlangs, kw_mem *
     m->phcap = pow2_at_least(2 * maxp);
     size_t sizes[] = {
         n * sizeof(kw_tok),          n * sizeof(kw_word),       m->wcap * sizeof(uint32_t),
+        m->wcap * sizeof(uint32_t),
         m->pcap * sizeof(uint64_t),  maxp * sizeof(kw_phrase), m->phcap * sizeof(uint32_t),
         maxp * sizeof(uint32_t),     (size_t)nlangs * sizeof(uint32_t) + 8,
     };
@@ -796,6 +978,7 @@ static int carve(mn_scratch *s, size_t n, size_t maxw, uint32_t nlangs, kw_mem *
     if (!p)
         return MN_ENOMEM;
     void **slots[] = {(void **)&m->tok,     (void **)&m->words,   (void **)&m->wtab,
+                      (void **)&m->stab,
                       (void **)&m->pairs,   (void **)&m->phrases, (void **)&m->ptab,
                       (void **)&m->order,   (void **)&m->langc};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -842,27 +1025,70 @@ static int32_t guess_lang(const mn_keywords *kw, const kw_tok *tok, size_t n, ui
     return best >= 2 && best > second ? li : -1;
 }
 
-/* Pass 4: stop and content marks; returns the number of content tokens. */
-static size_t mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_mem *m, size_t n,
-                      uint32_t nwords_tok)
+/* The longest stop phrase of 2 or more tokens from tok[0] among those whose filter bit is set
+ * in may (bit l: the phrase of l + 1 tokens), in tokens; 0 if none. */
+static size_t longest_stop(const stop_probe *sp, const kw_tok *tok, unsigned may)
+{
+    uint64_t acc[KW_MAX_STOP_TOKENS];
+    unsigned top = 31u - (unsigned)__builtin_clz(may);
+    acc[0] = tok[0].h;
+    for (unsigned l = 1; l <= top; l++)
+        acc[l] = mn_hash_combine(acc[l - 1], tok[l].h);
+    for (unsigned l = top; l >= 1; l--)
+        if (((may >> l) & 1) && probe_scan(sp, acc[l]))
+            return l + 1;
+    return 0;
+}
+
+/* Frequency statistics over the distinct content words, for YAKE. Sums of integers, so the same
+ * whatever order the words come in. */
+typedef struct content_stats {
+    double sum, sum2, maxtf;
+    uint32_t cnt;
+} content_stats;
+
+/* Pass 4: stop and content marks; returns in *nphrases at most how many phrases of up to maxw
+ * words the runs of content tokens hold (candidates_pass's table is sized for it). With cs
+ * (YAKE), also its statistics, each content word marked counted (cfreq = 1; RAKE does not run
+ * in the same call). */
+static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_mem *m, size_t n,
+                      uint32_t nwords_tok, size_t maxw, content_stats *cs, size_t *nphrases)
 {
     kw_tok *tok = m->tok;
     if (lang >= 0) {
         uint32_t maxt = kw->langs[lang].max_tokens;
         const stop_probe sp = stop_probe_of(kw, (uint32_t)lang);
         for (size_t i = 0; i < n;) {
-            uint64_t acc[KW_MAX_STOP_TOKENS];
+            /* The phrases of 2..lim tokens from i go through the language's filter, which
+             * turns nearly all of them away, before any is looked up (longest_stop). */
             size_t lim = maxt < n - i ? maxt : n - i, hit = 0;
-            for (size_t l = 0; l < lim; l++)
-                acc[l] = l == 0 ? tok[i].h : mn_hash_combine(acc[l - 1], tok[i + l].h);
-            for (size_t l = lim; l >= 2 && !hit; l--)
-                if (probe_has(&sp, acc[l - 1]))
-                    hit = l;
-            if (!hit && (tok[i].flags & TF_WORD) && probe_has(&sp, acc[0]))
-                hit = 1;
+            const kw_tok *t = &tok[i];
+            uint64_t h = t->h;
+            unsigned may = 0;
+            for (size_t l = 1; l < lim; l++) {
+                h = mn_hash_combine(h, t[l].h);
+                may |= (unsigned)probe_may_have(&sp, h) << l;
+            }
+            if (may)
+                hit = longest_stop(&sp, t, may);
+            if (!hit && (t->flags & TF_WORD)) {
+                /* The word alone: asked once per word (the word's hash is the token's but
+                 * for a possessive ending). */
+                kw_word *w = &m->words[t->word];
+                if (t->trim)
+                    hit = (size_t)probe_has(&sp, t->h);
+                else if (w->stop1)
+                    hit = w->stop1 - 1u;
+                else
+                    w->stop1 = (uint8_t)(1 + (hit = (size_t)probe_has(&sp, t->h)));
+            }
+            if (!hit) {
+                i++;
+                continue;
+            }
             for (size_t l = 0; l < hit; l++)
                 tok[i + l].flags |= TF_STOP;
-            i += hit ? hit : 1;
+            i += hit;
         }
     } else {
         /* No list: short words are function words in most languages written with spaces; a
@@ -877,7 +1103,7 @@ static size_t mark_pass(const mn_keywords *kw, int32_t lang, const char *text, k
                 t->flags |= TF_STOP;
         }
     }
-    size_t ncontent = 0;
+    size_t phrases = 0, run = 0, last = NONE;
     for (size_t i = 0; i < n; i++) {
         kw_tok *t = &tok[i];
         uint8_t f = t->flags;
@@ -887,69 +1113,27 @@ static size_t mark_pass(const mn_keywords *kw, int32_t lang, const char *text, k
         if (t->cps == 1 && !(f & TF_CJK) && (unsigned char)text[t->off] < 0x80)
             continue;
         t->flags |= TF_CONTENT;
-        ncontent++;
+        /* A run goes on as candidates_pass's: the next token, same sentence, no possessive. */
+        run = last == i - 1 && tok[i - 1].sent == t->sent && !tok[i - 1].trim ? run + 1 : 1;
+        phrases += run < maxw ? run : maxw;
+        last = i;
+        kw_word *w = &m->words[t->word];
+        if (!cs || w->cfreq)
+            continue;
+        w->cfreq = 1;
+        cs->sum += w->tf;
+        cs->sum2 += (double)w->tf * w->tf;
+        if (w->tf > cs->maxtf)
+            cs->maxtf = w->tf;
+        cs->cnt++;
     }
-    return ncontent;
+    *nphrases = phrases;
 }
 
-/* Pass 5a: word statistics for YAKE (all words; content words are the ones scored). A pair of
- * neighbours ends at a word, so the pair set needs room for nwtok (word tokens) only. */
-static void stats_pass(kw_mem *m, size_t n, size_t nwtok)
+static void yake_word_scores(kw_mem *m, const content_stats *cs, uint32_t nwords, uint32_t nsent)
 {
-    size_t cap = pow2_at_least(2 * nwtok);
-    if (cap > m->pcap)
-        cap = m->pcap;
-    size_t mask = cap - 1;
-    memset(m->pairs, 0, cap * sizeof *m->pairs);
-    for (size_t i = 0; i < n; i++) {
-        kw_tok *t = &m->tok[i];
-        if (t->word == NONE)
-            continue;
-        kw_word *w = &m->words[t->word];
-        if (w->last_sent != t->sent) {
-            if (w->sf == 0)
-                w->first_sent = t->sent;
-            w->sf++;
-            w->last_sent = t->sent;
-        }
-        if (t->flags & (TF_UPPER | TF_ACRONYM))
-            w->tf_case++;
-        if (i > 0 && m->tok[i - 1].word != NONE && m->tok[i - 1].sent == t->sent) {
-            uint32_t a = m->tok[i - 1].word, b = t->word;
-            uint64_t key = ((uint64_t)a << 32 | b) + 1;
-            size_t j = (size_t)mix64(key) & mask;
-            while (m->pairs[j] && m->pairs[j] != key)
-                j = (j + 1) & mask;
-            if (!m->pairs[j]) {
-                m->pairs[j] = key;
-                w->left_d++;
-                m->words[a].right_d++;
-            }
-            w->left_n++;
-            m->words[a].right_n++;
-        }
-    }
-}
-
-static void yake_word_scores(kw_mem *m, size_t n, uint32_t nwords, uint32_t nsent)
-{
-    /* Frequency statistics over the distinct content words. */
-    double sum = 0, sum2 = 0, maxtf = 1;
-    uint32_t cnt = 0;
-    for (size_t i = 0; i < n; i++) {
-        kw_tok *t = &m->tok[i];
-        if (!(t->flags & TF_CONTENT))
-            continue;
-        kw_word *w = &m->words[t->word];
-        if (w->cfreq)
-            continue;
-        w->cfreq = 1; /* marks "counted"; RAKE does not run in the same call */
-        sum += w->tf;
-        sum2 += (double)w->tf * w->tf;
-        if (w->tf > maxtf)
-            maxtf = w->tf;
-        cnt++;
-    }
+    double sum = cs->sum, sum2 = cs->sum2, maxtf = cs->maxtf;
+    uint32_t cnt = cs->cnt;
     double mean = cnt ? sum / cnt : 0, var = cnt ? sum2 / cnt - mean * mean : 0;
     double sd = var > 0 ? sqrt(var) : 0;
     /* Most words are rare and occur first in an early sentence: their logarithms are taken
@@ -993,7 +1177,7 @@ static void yake_word_scores(kw_mem *m, size_t n, uint32_t nwords, uint32_t nsen
 /* Inserts the phrase tok[a..b) (content tokens) whose word hashes combine to h and set the
  * bits of mask (see kw_phrase); returns its index or NONE when full. The table has cap slots. */
 static uint32_t phrase_add(kw_mem *m, uint32_t *np, size_t maxp, size_t cap, uint32_t a,
-                           uint32_t b, uint64_t h, uint64_t bits)
+                           uint32_t b, uint64_t h, uint64_t bits, double prod, double sum)
 {
     size_t mask = cap - 1, j = (size_t)mix64(h) & mask;
     for (;;) {
@@ -1002,7 +1186,8 @@ static uint32_t phrase_add(kw_mem *m, uint32_t *np, size_t maxp, size_t cap, uin
             if (*np >= maxp)
                 return NONE;
             m->ptab[j] = *np;
-            m->phrases[*np] = (kw_phrase){.h = h, .first = a, .end = b, .tf = 1, .mask = bits};
+            m->phrases[*np] = (kw_phrase){
+                .h = h, .first = a, .end = b, .tf = 1, .mask = bits, .prod = prod, .sum = sum};
             return (*np)++;
         }
         if (m->phrases[pi].h == h) {
@@ -1019,14 +1204,15 @@ static int phrase_ok(const kw_tok *tok, uint32_t a, uint32_t b)
     return b - a > 1 || !(tok[a].flags & TF_CJK) || tok[a].cps > 1;
 }
 
-/* Pass 5b: candidates. A phrase holds content tokens only, at most maxw of them, so there are
- * at most ncontent * maxw: the phrase table is sized for that rather than for all n tokens
- * (a phrase's index follows the order of insertion, whatever the table's size). */
-static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size_t ncontent)
+/* Pass 5b: candidates. A phrase is a piece of at most maxw tokens of a run of content tokens,
+ * so there are at most nphrases (mark_pass counts them): the phrase table is sized for that
+ * rather than for all n tokens (a phrase's index follows the order of insertion, whatever the
+ * table's size). */
+static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size_t nphrases)
 {
     uint32_t np = 0;
     size_t maxp = n * maxw;
-    size_t cap = pow2_at_least(2 * ncontent * maxw);
+    size_t cap = pow2_at_least(2 * nphrases);
     if (cap > m->phcap)
         cap = m->phcap;
     memset(m->ptab, 0xFF, cap * sizeof *m->ptab);
@@ -1049,7 +1235,7 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size
                         h = x == a ? wh : mn_hash_combine(h, wh);
                         bits |= (uint64_t)1 << (wh & 63);
                     }
-                    phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits);
+                    phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits, 0, 0);
                     for (size_t x = a; x < e; x++) {
                         kw_word *w = &m->words[m->tok[x].word];
                         w->deg += (uint32_t)(e - a);
@@ -1059,21 +1245,39 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size
                 a = e;
             }
         } else {
-            /* The phrases starting at a grow one word at a time: their hash and mask too. */
+            /* The phrases starting at a grow one word at a time: their hash, mask, and the
+             * product and sum of their word scores too (in the order phrase_scores took them,
+             * so the same values). */
             for (size_t a = i; a < b; a++) {
                 uint64_t h = 0, bits = 0;
+                double prod = 1, sum = 0;
                 for (size_t e = a + 1; e <= b && e - a <= maxw; e++) {
-                    uint64_t wh = m->words[m->tok[e - 1].word].h;
+                    const kw_word *w = &m->words[m->tok[e - 1].word];
+                    uint64_t wh = w->h;
                     h = e == a + 1 ? wh : mn_hash_combine(h, wh);
                     bits |= (uint64_t)1 << (wh & 63);
+                    prod *= w->score;
+                    sum += w->score;
                     if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e))
-                        phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits);
+                        phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits, prod, sum);
                 }
             }
         }
         i = b;
     }
     return np;
+}
+
+/* YAKE's phrase value (lower is better). Its product of word scores (each mostly below 1)
+ * favours long phrases: "neues Klimaschutzgesetz beschlossen" over "Klimaschutzgesetz". The
+ * root by the square root of the length damps that; the squared phrase frequency rewards
+ * repetition. Both were chosen on bench/keywords/sanity.py (docs/MODELS.md). */
+static inline double yake_value(const kw_phrase *ph)
+{
+    double len = (double)(ph->end - ph->first);
+    /* One word: pow(prod, 1) is prod exactly (pow errs by under one ulp), so skip it. */
+    double root = ph->end - ph->first == 1 ? ph->prod : pow(ph->prod, 1.0 / sqrt(len));
+    return root / ((double)ph->tf * ph->tf * (1.0 + ph->sum));
 }
 
 static void phrase_scores(kw_mem *m, uint32_t np, int rake)
@@ -1091,20 +1295,7 @@ static void phrase_scores(kw_mem *m, uint32_t np, int rake)
             if (v > best)
                 best = v;
         } else {
-            double prod = 1, sum = 0;
-            for (uint32_t i = ph->first; i < ph->end; i++) {
-                double s = m->words[m->tok[i].word].score;
-                prod *= s;
-                sum += s;
-            }
-            /* YAKE's product of word scores (each mostly below 1) favours long phrases:
-             * "neues Klimaschutzgesetz beschlossen" over "Klimaschutzgesetz". The root by the
-             * square root of the length damps that; the squared phrase frequency rewards
-             * repetition. Both were chosen on bench/keywords/sanity.py (docs/MODELS.md). */
-            double len = (double)(ph->end - ph->first);
-            /* One word: pow(prod, 1) is prod exactly (pow errs by under one ulp), so skip it. */
-            double root = ph->end - ph->first == 1 ? prod : pow(prod, 1.0 / sqrt(len));
-            v = root / ((double)ph->tf * ph->tf * (1.0 + sum));
+            v = yake_value(ph);
             if (p == 0 || v < best)
                 best = v;
         }
@@ -1114,6 +1305,58 @@ static void phrase_scores(kw_mem *m, uint32_t np, int rake)
         kw_phrase *ph = &m->phrases[p];
         double v = rake ? (best > 0 ? ph->score / best : 1) : (ph->score > 0 ? best / ph->score : 1);
         ph->score = v > 1 ? 1 : v;
+    }
+}
+
+/* 2^i for a normal double's exponent, or 0 outside that range. */
+static inline double pow2i(int64_t i)
+{
+    if (i < -1022 || i > 1023)
+        return 0;
+    uint64_t bits = (uint64_t)(i + 1023) << 52;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+static inline int64_t floor_i(double y)
+{
+    int64_t i = (int64_t)y;
+    return (double)i > y ? i - 1 : i;
+}
+
+/* Bounds lo <= yake_value(ph) <= hi without pow. With prod = m 2^e, m in [0.5, 1), log2 prod
+ * lies between e + 2(m - 1) (the chord of the concave log2 over [0.5, 1]) and e + (m - 1) / ln 2
+ * (its tangent at 1); and 2^f, f in [0, 1), between 1 + f ln 2 (the tangent at 0 of the convex
+ * 2^f) and 1 + f (its chord). The bounds end at most about 40% apart; 1e-9 more each side
+ * covers rounding. Gives lo = 0, hi = inf when prod is not a positive normal number. */
+static inline void yake_bounds(const kw_phrase *ph, double *lo, double *hi)
+{
+    uint32_t len = ph->end - ph->first;
+    double denom = (double)ph->tf * ph->tf * (1.0 + ph->sum);
+    if (len == 1) {
+        *lo = *hi = ph->prod / denom;
+        return;
+    }
+    *lo = 0;
+    *hi = HUGE_VAL;
+    uint64_t bits;
+    memcpy(&bits, &ph->prod, sizeof bits);
+    int64_t ex = (int64_t)((bits >> 52) & 0x7FF);
+    if (bits >> 63 || ex == 0 || ex == 0x7FF || !(denom > 0 && denom < HUGE_VAL))
+        return;
+    uint64_t mbits = (bits & ~(0x7FFull << 52)) | (uint64_t)1022 << 52;
+    double mant;
+    memcpy(&mant, &mbits, sizeof mant);
+    double e = 1.0 / sqrt((double)len);
+    double y_lo = e * ((double)(ex - 1022) + 2.0 * (mant - 1.0));
+    double y_hi = e * ((double)(ex - 1022) + (mant - 1.0) * 1.4426950408889634);
+    int64_t i_lo = floor_i(y_lo), i_hi = floor_i(y_hi);
+    double r_lo = (1.0 + (y_lo - (double)i_lo) * 0.6931471805599453) * pow2i(i_lo);
+    double r_hi = (1.0 + (y_hi - (double)i_hi)) * pow2i(i_hi);
+    if (r_lo > 0 && r_hi > 0) {
+        *lo = r_lo / denom * (1 - 1e-9);
+        *hi = r_hi / denom * (1 + 1e-9);
     }
 }
 
@@ -1202,9 +1445,115 @@ static int redundant(const kw_mem *m, const kw_phrase *a, const kw_phrase *b)
     return inside(m, a, b) || inside(m, b, a) || overlaps(m, a, b) || overlaps(m, b, a);
 }
 
-int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *text, size_t len,
-                           const char *lang, size_t lang_len, const mn_keywords_options *opts,
-                           size_t k, mn_keyword *out, size_t *n_out, mn_keywords_info *info)
+/* Pass 6: pops phrases order[0..count) (scored) best first into out (phrase indices in start
+ * for now) until k are chosen, leaving out those redundant with one chosen before (YAKE).
+ * A phrase scored floor or less is not popped: 1 then (rank_few's phrases left out may tie
+ * with it), else 0. */
+static int rank(const kw_mem *m, uint32_t *order, size_t count, size_t k, int rake, double floor,
+                mn_keyword *out, size_t *got_out)
+{
+    heap_init(m->phrases, order, count);
+    size_t got = 0, left = count;
+    while (left > 0 && got < k) {
+        if (!(m->phrases[order[0]].score > floor))
+            return 1;
+        uint32_t pi = heap_pop(m->phrases, order, &left);
+        const kw_phrase *ph = &m->phrases[pi];
+        int dup = 0;
+        for (size_t c = 0; c < got && !rake && !dup; c++) {
+            const kw_phrase *q = &m->phrases[out[c].start];
+            dup = (ph->mask & q->mask) && redundant(m, ph, q);
+        }
+        if (dup)
+            continue;
+        out[got++] = (mn_keyword){.start = pi, .end = 0, .score = (float)ph->score};
+    }
+    *got_out = got;
+    return 0;
+}
+
+/* Pass 5c and 6 for YAKE without the pow of most phrases: a text's top k come from its few
+ * best phrases, so only those whose value may be among the `want` lowest are computed
+ * (yake_bounds picks them, and the best value is among them), scored and ranked. The heap
+ * pops them in the order it pops them from all phrases, as better() orders any two phrases
+ * but those of equal score starting at the same token (never seen: their lengths differ).
+ * Returns 1 when that does not settle the ranking (too many phrases redundant, or a tie with
+ * one left out may be possible) or k is large: the caller then scores and ranks all phrases. */
+static int rank_few(kw_mem *m, uint32_t np, size_t k, mn_keyword *out, size_t *got)
+{
+    enum { FEW_MAX = 256 };
+    size_t want = 4 * k + 16;
+    if (want > FEW_MAX || np <= 2 * want)
+        return 1;
+    /* The want lowest upper bounds, in a max-heap: top[0] ends as the want-th lowest. */
+    double top[FEW_MAX];
+    size_t ntop = 0;
+    for (uint32_t p = 0; p < np; p++) {
+        kw_phrase *ph = &m->phrases[p];
+        double lo, hi;
+        yake_bounds(ph, &lo, &hi);
+        if (!(lo >= 0))
+            return 1; /* not a number: left to phrase_scores */
+        ph->score = lo;
+        size_t i;
+        if (ntop < want) {
+            i = ntop++;
+            while (i > 0 && top[(i - 1) / 2] < hi) {
+                top[i] = top[(i - 1) / 2];
+                i = (i - 1) / 2;
+            }
+            top[i] = hi;
+        } else if (hi < top[0]) {
+            i = 0;
+            for (;;) {
+                size_t c = 2 * i + 1;
+                if (c >= want)
+                    break;
+                if (c + 1 < want && top[c + 1] > top[c])
+                    c++;
+                if (!(top[c] > hi))
+                    break;
+                top[i] = top[c];
+                i = c;
+            }
+            top[i] = hi;
+        }
+    }
+    double limit = top[0];
+    if (!(limit < HUGE_VAL))
+        return 1;
+    /* Every phrase left out has a value above limit; at least want kept ones are at most it. */
+    size_t nkept = 0;
+    double best = 0;
+    for (uint32_t p = 0; p < np; p++) {
+        kw_phrase *ph = &m->phrases[p];
+        if (!(ph->score <= limit))
+            continue;
+        double v = yake_value(ph);
+        if (!(v > 0))
+            return 1;
+        if (nkept == 0 || v < best)
+            best = v;
+        ph->score = v;
+        m->order[nkept++] = p;
+    }
+    for (size_t c = 0; c < nkept; c++) {
+        kw_phrase *ph = &m->phrases[m->order[c]];
+        double v = best / ph->score;
+        ph->score = v > 1 ? 1 : v;
+    }
+    /* A phrase left out scores best / value < best / limit, which rounds to floor at most. */
+    double floor = best / limit;
+    return rank(m, m->order, nkept, k, 0, floor, out, got) || *got < k;
+}
+
+/* mn_keywords_extract_ex; with rank_all, without rank_few (every phrase scored and ranked: the
+ * general path, for tests/unit/models/keywords.c to compare with). Inlined, so that
+ * mn_keywords_extract_ex is the extraction in profiles (callgrind --toggle-collect). */
+static KW_INLINE int extract_ranked(const mn_model *model, mn_scratch *s, const char *text,
+                                    size_t len, const char *lang, size_t lang_len,
+                                    const mn_keywords_options *opts, size_t k, mn_keyword *out,
+                                    size_t *n_out, mn_keywords_info *info, int rank_all)
 {
     if (n_out)
         *n_out = 0;
@@ -1260,67 +1609,26 @@ int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *tex
     } else {
         assert(m.tok == to.p);
     }
-    if ((rc = analyse_tokens(&r, m.tok, n, m.wtab, m.wcap)))
-        return rc;
     uint32_t nwords = 0, nwtok = 0;
-    {
-        /* Pass 2: the word table (all words, stop words too: they are neighbours), keyed by
-         * the hash without a possessive ending. */
-        size_t mask = m.wcap - 1;
-        memset(m.wtab, 0xFF, m.wcap * sizeof *m.wtab);
-        for (size_t i = 0; i < n; i++) {
-            kw_tok *t = &m.tok[i];
-            t->word = NONE;
-            if (!(t->flags & TF_WORD))
-                continue;
-            nwtok++;
-            uint64_t h = t->h;
-            if (t->trim && (rc = nbuf_hash(&r.nb, text + t->off, t->len - t->trim, &h)))
-                return rc;
-            size_t j = (size_t)mix64(h) & mask;
-            for (;;) {
-                uint32_t wi = m.wtab[j];
-                if (wi == NONE) {
-                    m.wtab[j] = nwords;
-                    m.words[nwords] = (kw_word){.h = h, .tf = 1, .last_sent = NONE};
-                    t->word = nwords++;
-                    break;
-                }
-                if (m.words[wi].h == h) {
-                    m.words[wi].tf++;
-                    t->word = wi;
-                    break;
-                }
-                j = (j + 1) & mask;
-            }
-        }
-    }
+    if ((rc = analyse_tokens(&r, &m, n, to.nwords, &nwords, &nwtok, 1)))
+        return rc;
     if (li < 0) {
         li = guess_lang(kw, m.tok, n, m.langc);
         guessed = li >= 0;
     }
-    size_t ncontent = mark_pass(kw, li, text, &m, n, nwtok);
-    stats_pass(&m, n, nwtok);
+    content_stats cs = {.maxtf = 1};
+    size_t nphrases = 0;
+    mark_pass(kw, li, text, &m, n, nwtok, maxw, rake ? NULL : &cs, &nphrases);
     uint32_t nsent = m.tok[n - 1].sent + 1;
     if (!rake)
-        yake_word_scores(&m, n, nwords, nsent);
-    uint32_t np = candidates_pass(&m, n, maxw, rake, ncontent);
-    phrase_scores(&m, np, rake);
-    for (uint32_t p = 0; p < np; p++)
-        m.order[p] = p;
-    heap_init(m.phrases, m.order, np);
-    size_t got = 0, left = np;
-    while (left > 0 && got < k) {
-        uint32_t pi = heap_pop(m.phrases, m.order, &left);
-        const kw_phrase *ph = &m.phrases[pi];
-        int dup = 0;
-        for (size_t c = 0; c < got && !rake && !dup; c++) {
-            const kw_phrase *q = &m.phrases[out[c].start]; /* index kept in start for now */
-            dup = (ph->mask & q->mask) && redundant(&m, ph, q);
-        }
-        if (dup)
-            continue;
-        out[got++] = (mn_keyword){.start = pi, .end = 0, .score = (float)ph->score};
+        yake_word_scores(&m, &cs, nwords, nsent);
+    uint32_t np = candidates_pass(&m, n, maxw, rake, nphrases);
+    size_t got = 0;
+    if (rake || rank_all || rank_few(&m, np, k, out, &got) != 0) {
+        phrase_scores(&m, np, rake);
+        for (uint32_t p = 0; p < np; p++)
+            m.order[p] = p;
+        rank(&m, m.order, np, k, rake, -1, out, &got);
     }
     for (size_t c = 0; c < got; c++) {
         const kw_phrase *ph = &m.phrases[out[c].start];
@@ -1339,6 +1647,13 @@ report:
         info->guessed = guessed;
     }
     return 0;
+}
+
+int mn_keywords_extract_ex(const mn_model *model, mn_scratch *s, const char *text, size_t len,
+                           const char *lang, size_t lang_len, const mn_keywords_options *opts,
+                           size_t k, mn_keyword *out, size_t *n_out, mn_keywords_info *info)
+{
+    return extract_ranked(model, s, text, len, lang, lang_len, opts, k, out, n_out, info, 0);
 }
 
 int mn_keywords_extract(const mn_model *m, mn_scratch *s, const char *text, size_t len,
@@ -1367,6 +1682,8 @@ static void kw_destroy(mn_model *m)
     mn_free(kw->index_owned);
     mn_free(kw->codes);
     mn_free(kw->filter);
+    mn_free(kw->lang_filter);
+    mn_free(kw->lang_filter_at);
     mn_file_close(kw->file);
     mn__model_deinit(m);
     mn_free(kw);

@@ -15,15 +15,35 @@
 
 #include "text/internal.h"
 
-/* Abbreviations that rarely end a sentence, lower-case, without the full stop. */
-static const char *const ABBREV[] = {
-    "mr",     "mrs",  "ms",  "dr",   "prof", "sr",  "jr",   "st",     "mt",  "vs",   "inc",  "ltd",
-    "co",     "corp", "jan", "feb",  "mar",  "apr", "jun",  "jul",    "aug", "sep",  "sept", "oct",
-    "nov",    "dec",  "fig", "figs", "no",   "nos", "vol",  "pp",     "p",   "ch",   "sec",  "gen",
-    "gov",    "sen",  "rep", "col",  "lt",   "sgt", "capt", "cmdr",   "adm", "rev",  "hon",  "pres",
-    "approx", "dept", "est", "min",  "max",  "ave", "blvd", "rd",     "cf",  "viz",  "al",   "ed",
-    "eds",    "ca",   "ft",  "lb",   "oz",   "mph", "jr",   "messrs", "mme", "mlle", "op",   "art",
-    "ref",    "tel",  "ex",  "e.g",  "i.e",  "u.s", "u.k",  NULL,
+/* Abbreviations that rarely end a sentence, lower-case, without the full stop, by first letter
+ * (is_abbrev reads only the list of the word's first letter). */
+static const char *const ABBREV_A[] = {"apr", "aug", "adm", "approx", "ave", "al", "art", NULL};
+static const char *const ABBREV_B[] = {"blvd", NULL};
+static const char *const ABBREV_C[] = {"co", "corp", "ch", "col", "capt", "cmdr", "cf", "ca", NULL};
+static const char *const ABBREV_D[] = {"dr", "dec", "dept", NULL};
+static const char *const ABBREV_E[] = {"est", "ed", "eds", "ex", "e.g", NULL};
+static const char *const ABBREV_F[] = {"feb", "fig", "figs", "ft", NULL};
+static const char *const ABBREV_G[] = {"gen", "gov", NULL};
+static const char *const ABBREV_H[] = {"hon", NULL};
+static const char *const ABBREV_I[] = {"inc", "i.e", NULL};
+static const char *const ABBREV_J[] = {"jr", "jan", "jun", "jul", NULL};
+static const char *const ABBREV_L[] = {"ltd", "lt", "lb", NULL};
+static const char *const ABBREV_M[] = {"mr",  "mrs", "ms",     "mt",  "mar",  "min",
+                                       "max", "mph", "messrs", "mme", "mlle", NULL};
+static const char *const ABBREV_N[] = {"nov", "no", "nos", NULL};
+static const char *const ABBREV_O[] = {"oct", "oz", "op", NULL};
+static const char *const ABBREV_P[] = {"prof", "pp", "p", "pres", NULL};
+static const char *const ABBREV_R[] = {"rep", "rev", "rd", "ref", NULL};
+static const char *const ABBREV_S[] = {"sr", "st", "sep", "sept", "sec", "sen", "sgt", NULL};
+static const char *const ABBREV_T[] = {"tel", NULL};
+static const char *const ABBREV_U[] = {"u.s", "u.k", NULL};
+static const char *const ABBREV_V[] = {"vs", "vol", "viz", NULL};
+static const char *const *const ABBREV[26] = {
+    ABBREV_A, ABBREV_B, ABBREV_C, ABBREV_D, ABBREV_E, ABBREV_F,
+    ABBREV_G, ABBREV_H, ABBREV_I, ABBREV_J, NULL, ABBREV_L,
+    ABBREV_M, ABBREV_N, ABBREV_O, ABBREV_P, NULL, ABBREV_R,
+    ABBREV_S, ABBREV_T, ABBREV_U, ABBREV_V, NULL, NULL,
+    NULL, NULL,
 };
 
 static int is_space_cp(int32_t c)
@@ -134,8 +154,9 @@ static int is_abbrev(const char *w, size_t n)
         char c = w[i];
         low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
     }
-    for (size_t k = 0; ABBREV[k]; k++)
-        if (ABBREV[k][0] == low[0] && strlen(ABBREV[k]) == n && memcmp(ABBREV[k], low, n) == 0)
+    if (low[0] < 'a' || low[0] > 'z' || !ABBREV[low[0] - 'a']) return 0;
+    for (const char *const *a = ABBREV[low[0] - 'a']; *a; a++)
+        if (strlen(*a) == n && memcmp(*a, low, n) == 0)
             return 1;
     return 0;
 }

@@ -29,6 +29,8 @@
  */
 #include "micronlp/text.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -136,6 +138,12 @@ static const unsigned char aflags[256] = {
 #undef PU
 #undef MB
 
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 static inline int in(int32_t cp, int32_t lo, int32_t hi)
 {
     return cp >= lo && cp <= hi;
@@ -240,9 +248,38 @@ static int classify(int32_t cp)
     }
 }
 
+/* classify of the Basic Multilingual Plane, by pages of 256 code points filled at first use:
+ * text in one script keeps asking about the same few hundred letters, and utf8proc's property
+ * lookup and the tests above cost more than a byte read. */
+static unsigned char class_tab[256][256];
+static atomic_uchar class_ready[256];
+static pthread_mutex_t class_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int class_page_fill(int32_t cp)
+{
+    unsigned pg = (unsigned)cp >> 8;
+    pthread_mutex_lock(&class_lock);
+    if (!atomic_load_explicit(&class_ready[pg], memory_order_relaxed)) {
+        for (unsigned i = 0; i < 256; i++)
+            class_tab[pg][i] = (unsigned char)classify((int32_t)(pg << 8 | i));
+        atomic_store_explicit(&class_ready[pg], 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&class_lock);
+    return class_tab[pg][cp & 0xFF];
+}
+
+static inline int classify_bmp(int32_t cp)
+{
+    unsigned pg = (unsigned)cp >> 8;
+    if (!atomic_load_explicit(&class_ready[pg], memory_order_acquire))
+        return class_page_fill(cp);
+    return class_tab[pg][cp & 0xFF];
+}
+
 /* Class, length (*n) and code point (*cp) of the character at s[i], i < len. An ill-formed
  * byte is C_BAD with *n = 1 and *cp = -1. */
-static inline int peek(const unsigned char *s, size_t len, size_t i, size_t *n, int32_t *cp)
+static ALWAYS_INLINE int peek(const unsigned char *s, size_t len, size_t i, size_t *n,
+                              int32_t *cp)
 {
     unsigned char c = s[i];
     if (c < 0x80) {
@@ -253,7 +290,7 @@ static inline int peek(const unsigned char *s, size_t len, size_t i, size_t *n, 
     *n = mn__utf8_decode1((const char *)s + i, len - i, cp);
     if (*cp < 0)
         return C_BAD;
-    return classify(*cp);
+    return *cp < 0x10000 ? classify_bmp(*cp) : classify(*cp);
 }
 
 static inline int word_class(int cls)
@@ -756,11 +793,6 @@ static inline int email_ahead(const unsigned char *s, size_t len, size_t e)
 
 /* The fast paths are inlined into both loops below (mn_tokenizer_next and the batch), so a
  * batch makes no call per token. */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
 
 /* Most tokens of real text are plain ASCII words, numbers and punctuation runs that end at an
  * ASCII byte which cannot extend them. Those are cut here with table lookups, the same way

@@ -5,7 +5,9 @@
  * trip, extraction (English and German texts with a clear top phrase, stop words never
  * returned, exact spans over multi-byte text, empty and stop-word-only texts, the guess and the
  * language-independent fallback, Chinese, Japanese, Thai and Vietnamese), allocation failures,
- * the warm path without allocation, threads, and damaged files.
+ * the warm path without allocation, threads, and damaged files; and the fast paths against the
+ * general ones (byte scans, capitals, token batches, spelling reuse, rank_few and its bounds,
+ * the languages' own stop-word filters).
  */
 /* The file under test is included, so the damaged-file test can write tables that pass the
  * checksums but disagree with each other (its structs and section tags are file-static). */
@@ -980,19 +982,234 @@ TEST(token_batches_match_tokenizer)
     mn_model_release(m);
 }
 
-TEST_MAIN(TEST_ENTRY(build_describes_the_model) TEST_ENTRY(language_codes_and_aliases)
-              TEST_ENTRY(stop_words_are_normalised) TEST_ENTRY(every_listed_word_is_found)
-                  TEST_ENTRY(english_top_phrase)
-                  TEST_ENTRY(german_top_phrase) TEST_ENTRY(unicode_offsets_are_exact)
-                      TEST_ENTRY(nothing_to_extract) TEST_ENTRY(bad_arguments)
-                          TEST_ENTRY(guess_and_fallback) TEST_ENTRY(token_count_paths_agree)
-                              TEST_ENTRY(chinese_japanese_thai_vietnamese)
-                                  TEST_ENTRY(rake_and_max_words)
-                                      TEST_ENTRY(save_open_round_trip)
-                                          TEST_ENTRY(build_errors_name_the_line)
-                                              TEST_ENTRY(damaged_files_are_refused)
-                                                  TEST_ENTRY(allocation_failures_are_clean)
-                                                      TEST_ENTRY(threads_share_one_model)
-                                                          TEST_ENTRY(byte_scan_paths_agree)
-                                                              TEST_ENTRY(upper_memo_agrees)
-                                                                  TEST_ENTRY(token_batches_match_tokenizer))
+/* Texts for the fast-path tests: repeated words in both cases, possessives, stop words and
+ * stop phrases ("'ll", "ai nấy"), punctuation and non-ASCII letters. */
+static const char *const mixed_piece[] = {
+    "the ", "The ", "of ", "and ", "solar ", "Solar ", "energy ", "panels ", "Google's ",
+    "GOOGLE ", "NASA ", "cheap ", "Straße ", "straße ", "Größe ", "die ", "Berlin ", ", ",
+    ". ", "! ", "e.g. ", "you'll ", "'ll ", "ai nấy ", "của ", "Hà Nội ", "一个", "机器学习", "x ",
+    "42 ", "#climate ", "rate ", "learning ", "machine ", "it's ", "Über ", "über ", "naïve ",
+    "café ", "Café ", "model ", "models ", "Google’s ", "ça ",
+};
+enum { MIXED_PIECES = sizeof mixed_piece / sizeof mixed_piece[0] };
+
+/* analyse_tokens reusing what a spelling met before gave (hash, flags, word) against working
+ * out every token: the same tokens, words and word statistics, field by field. */
+TEST(spelling_reuse_agrees)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    const mn_keywords *kw = (const mn_keywords *)m;
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    uint64_t x = 41;
+    static kw_tok toks[2][4096];
+    static kw_word words[2][4096];
+    for (int round = 0; round < 300; round++) {
+        char text[8192];
+        size_t count = 1 + (size_t)(mn_test_next(&x) >> 33) % 500;
+        size_t len = mn_test_join_pieces(&x, mixed_piece, MIXED_PIECES, count, text, sizeof text);
+        uint32_t nw[2], nwt[2];
+        size_t n = 0;
+        for (int reuse = 0; reuse < 2; reuse++) {
+            kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = round % 3 - 1,
+                        .nb = {.s = s}};
+            memset(r.up_cp, 0xFF, sizeof r.up_cp);
+            tok_out count_only = {.cap = 0};
+            ASSERT_EQ(tokens_pass(&r, &count_only), 0);
+            n = count_only.n;
+            ASSERT(n > 0 && n <= 4096);
+            kw_mem mem;
+            ASSERT_EQ(carve(s, n, KW_DEFAULT_WORDS, kw->p.nlangs, &mem), 0);
+            tok_out to = {.p = mem.tok, .cap = n};
+            ASSERT_EQ(tokens_pass(&r, &to), 0);
+            r.nb.p = s->buf[SLOT_KW_NORM];
+            r.nb.cap = s->cap[SLOT_KW_NORM];
+            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, &nw[reuse], &nwt[reuse], reuse), 0);
+            memcpy(toks[reuse], mem.tok, n * sizeof *mem.tok);
+            memcpy(words[reuse], mem.words, nw[reuse] * sizeof *mem.words);
+        }
+        ASSERT_EQ(nw[0], nw[1]);
+        ASSERT_EQ(nwt[0], nwt[1]);
+        for (size_t i = 0; i < n; i++) {
+            const kw_tok *a = &toks[0][i], *b = &toks[1][i];
+            ASSERT(a->off == b->off && a->len == b->len && a->h == b->h && a->word == b->word &&
+                   a->sent == b->sent && a->kind == b->kind && a->flags == b->flags &&
+                   a->cps == b->cps && a->trim == b->trim && a->cap0 == b->cap0);
+        }
+        for (uint32_t w = 0; w < nw[0] && w < nw[1]; w++) {
+            const kw_word *a = &words[0][w], *b = &words[1][w];
+            ASSERT(a->h == b->h && a->tf == b->tf && a->tf_case == b->tf_case && a->sf == b->sf &&
+                   a->first_sent == b->first_sent && a->left_d == b->left_d &&
+                   a->right_d == b->right_d && a->left_n == b->left_n && a->right_n == b->right_n);
+        }
+    }
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+/* rank_few (the few phrases that may rank, scored and ranked) against scoring and ranking
+ * every phrase, on texts long enough that rank_few has phrases to leave out; both methods,
+ * given and guessed languages, several k and phrase lengths. Spans and scores must match to the
+ * bit. */
+TEST(rank_few_agrees)
+{
+    static const char *const langs[] = {"en", "de", "vi", "zh", NULL};
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    uint64_t x = 17;
+    int pruned = 0;
+    for (int round = 0; round < 600; round++) {
+        char text[8192];
+        size_t count = 5 + (size_t)(mn_test_next(&x) >> 33) % 400;
+        size_t len = mn_test_join_pieces(&x, mixed_piece, MIXED_PIECES, count, text, sizeof text);
+        const char *lang = langs[round % 5];
+        size_t lang_len = lang ? strlen(lang) : 0;
+        mn_keywords_options opts = {.method = round % 7 == 0 ? MN_KEYWORDS_RAKE
+                                                             : MN_KEYWORDS_DEFAULT,
+                                    .max_words = (size_t)1 + (size_t)(round % 8)};
+        size_t k = (size_t)1 + (size_t)(mn_test_next(&x) >> 33) % 12;
+        mn_keyword fast[16], slow[16];
+        size_t nf = 99, ns = 99;
+        mn_keywords_info fi, si;
+        ASSERT_EQ(extract_ranked(m, s, text, len, lang, lang_len, &opts, k, fast, &nf, &fi, 0), 0);
+        ASSERT_EQ(extract_ranked(m, s, text, len, lang, lang_len, &opts, k, slow, &ns, &si, 1), 0);
+        ASSERT_EQ(nf, ns);
+        ASSERT_EQ(fi.candidates, si.candidates);
+        for (size_t i = 0; i < nf && i < ns; i++) {
+            ASSERT_EQ(fast[i].start, slow[i].start);
+            ASSERT_EQ(fast[i].end, slow[i].end);
+            ASSERT(memcmp(&fast[i].score, &slow[i].score, sizeof fast[i].score) == 0);
+        }
+        pruned += opts.method != MN_KEYWORDS_RAKE && fi.candidates > 2 * (4 * k + 16);
+    }
+    ASSERT(pruned > 100); /* rank_few had phrases to leave out */
+    mn_scratch_free(s);
+    mn_model_release(m);
+}
+
+/* rank_few against phrase_scores and rank over all phrases, on made-up phrase sets: values
+ * (roots of the products of any length alike) spread over orders of magnitude or bunched
+ * within 0.1%, and many phrases copying another's
+ * product and sum (equal values, or values an ulp apart through the length's root), so the
+ * best few and the ones left out often tie or nearly tie. No word is shared (mask 0), so
+ * nothing is redundant. */
+TEST(rank_few_agrees_on_ties)
+{
+    static kw_phrase ph[3000];
+    static uint32_t order[3000];
+    kw_mem mem = {.phrases = ph, .order = order};
+    uint64_t x = 29;
+    int settled = 0;
+    for (int round = 0; round < 3000; round++) {
+        uint32_t np = 1 + (uint32_t)((mn_test_next(&x) >> 33) % 3000);
+        double spread = round % 3 == 0 ? 30 : round % 3 == 1 ? 0.5 : 0.001;
+        for (uint32_t p = 0; p < np; p++) {
+            uint32_t len = 1 + (uint32_t)((mn_test_next(&x) >> 33) % 4);
+            double u = (double)(mn_test_next(&x) >> 11) / 9007199254740992.0;
+            uint32_t tf = 1 + (uint32_t)((mn_test_next(&x) >> 33) % 3);
+            ph[p] = (kw_phrase){.first = p, .end = p + len, .tf = spread < 1 ? 1 : tf,
+                                .prod = pow(0.35 * exp(-spread * u), sqrt(len)),
+                                .sum = spread * u};
+            if (p > 0 && (mn_test_next(&x) >> 33) % 3 == 0) {
+                const kw_phrase *o = &ph[(mn_test_next(&x) >> 33) % p];
+                ph[p].prod = o->prod;
+                ph[p].sum = o->sum;
+                ph[p].tf = o->tf;
+                if ((mn_test_next(&x) >> 33) % 2)
+                    ph[p].end = p + (o->end - o->first);
+            }
+        }
+        size_t k = 1 + (size_t)((mn_test_next(&x) >> 33) % 10);
+        mn_keyword fast[16], slow[16];
+        size_t nf = 0, ns = 0;
+        if (rank_few(&mem, np, k, fast, &nf) != 0)
+            continue;
+        settled++;
+        phrase_scores(&mem, np, 0);
+        for (uint32_t p = 0; p < np; p++)
+            order[p] = p;
+        ASSERT_EQ(rank(&mem, order, np, k, 0, -1, slow, &ns), 0);
+        ASSERT_EQ(nf, ns);
+        for (size_t i = 0; i < nf && i < ns; i++) {
+            ASSERT_EQ(fast[i].start, slow[i].start);
+            ASSERT(memcmp(&fast[i].score, &slow[i].score, sizeof fast[i].score) == 0);
+        }
+    }
+    ASSERT(settled > 1000);
+}
+
+/* yake_bounds around yake_value (pow) over products from 1e-300 to 1e300, every length and a
+ * few frequencies; and not much wider than needed (rank_few leaves out little otherwise). */
+TEST(yake_bounds_hold)
+{
+    uint64_t x = 3;
+    for (int round = 0; round < 200000; round++) {
+        double u = (double)(mn_test_next(&x) >> 11) / 9007199254740992.0;
+        kw_phrase ph = {.first = 0,
+                        .end = (uint32_t)(1 + (mn_test_next(&x) >> 33) % KW_MAX_WORDS),
+                        .tf = (uint32_t)(1 + (mn_test_next(&x) >> 33) % 4),
+                        .prod = pow(10.0, (u - 0.5) * 600),
+                        .sum = (double)(mn_test_next(&x) >> 40) / 1e5};
+        double lo, hi, v = yake_value(&ph);
+        yake_bounds(&ph, &lo, &hi);
+        ASSERT(lo <= v && v <= hi);
+        ASSERT(hi < 1.5 * lo || ph.prod < 1e-290 || ph.prod > 1e290);
+    }
+}
+
+/* A language's own filter (probe_has) against reading the whole table: every entry is found
+ * in its language, and hashes near the entries' (one bit off) and random ones give the same
+ * answer both ways in every language. */
+TEST(language_filters_agree)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    const mn_keywords *kw = (const mn_keywords *)m;
+    uint64_t x = 23;
+    for (uint32_t i = 0; i < kw->p.nentries; i++)
+        ASSERT(stop_has(kw, kw->lang_of[i], kw->hashes[i]));
+    for (int round = 0; round < 20000; round++) {
+        uint64_t h = mn_test_next(&x);
+        if (round % 2)
+            h = kw->hashes[(h >> 33) % kw->p.nentries] ^ (uint64_t)1 << (round % 64);
+        for (uint32_t l = 0; l < kw->p.nlangs; l++) {
+            int want = 0;
+            for (uint32_t i = 0; i < kw->p.nentries; i++)
+                want |= kw->hashes[i] == h && kw->lang_of[i] == l;
+            ASSERT_EQ(stop_has(kw, l, h), want);
+        }
+    }
+    mn_model_release(m);
+}
+
+TEST_MAIN(
+    TEST_ENTRY(build_describes_the_model)
+    TEST_ENTRY(language_codes_and_aliases)
+    TEST_ENTRY(stop_words_are_normalised)
+    TEST_ENTRY(every_listed_word_is_found)
+    TEST_ENTRY(english_top_phrase)
+    TEST_ENTRY(german_top_phrase)
+    TEST_ENTRY(unicode_offsets_are_exact)
+    TEST_ENTRY(nothing_to_extract)
+    TEST_ENTRY(bad_arguments)
+    TEST_ENTRY(guess_and_fallback)
+    TEST_ENTRY(token_count_paths_agree)
+    TEST_ENTRY(chinese_japanese_thai_vietnamese)
+    TEST_ENTRY(rake_and_max_words)
+    TEST_ENTRY(save_open_round_trip)
+    TEST_ENTRY(build_errors_name_the_line)
+    TEST_ENTRY(damaged_files_are_refused)
+    TEST_ENTRY(allocation_failures_are_clean)
+    TEST_ENTRY(threads_share_one_model)
+    TEST_ENTRY(byte_scan_paths_agree)
+    TEST_ENTRY(upper_memo_agrees)
+    TEST_ENTRY(token_batches_match_tokenizer)
+    TEST_ENTRY(spelling_reuse_agrees)
+    TEST_ENTRY(rank_few_agrees)
+    TEST_ENTRY(rank_few_agrees_on_ties)
+    TEST_ENTRY(yake_bounds_hold)
+    TEST_ENTRY(language_filters_agree)
+)

@@ -414,8 +414,18 @@ TEST(no_allocation)
     ASSERT_EQ(made, 0);
 }
 
+/* classify_bmp (pages of classes filled at first use) against classify, over the whole Basic
+ * Multilingual Plane, twice: filling a page and reading it. */
+TEST(class_table_agrees)
+{
+    for (int round = 0; round < 2; round++)
+        for (int32_t cp = 0; cp < 0x10000; cp++)
+            ASSERT_EQ(classify_bmp(cp), classify(cp));
+}
+
 TEST_MAIN(TEST_ENTRY(table) TEST_ENTRY(offsets_on_multibyte_text)
               TEST_ENTRY(tokenize_cap_and_iterator) TEST_ENTRY(kind_names)
                   TEST_ENTRY(invariants_on_random_text)
                       TEST_ENTRY(fast_path_matches_general_path) TEST_ENTRY(fast_path_flags)
-                          TEST_ENTRY(batch_matches_iterator) TEST_ENTRY(no_allocation))
+                          TEST_ENTRY(batch_matches_iterator) TEST_ENTRY(no_allocation)
+                              TEST_ENTRY(class_table_agrees))
