@@ -18,6 +18,9 @@
  *   'KWLG'  entries x u16: the language of each entry
  *   'KWIX'  (2^bits + 1) x u32: KWIX[b] = first entry whose hash >> (64 - bits) >= b
  *   'KWAL'  aliases: u32 count, then count x { u32 language, u32 len, len bytes }
+ *   'KWFT'  optional: kw_first (16 bytes) per distinct (first token, language) of the stop
+ *           phrases of two or more tokens, sorted; without it, every window of tokens is
+ *           looked up (files written before it)
  *   LABL, META as every model (labels: the languages' own codes, "en")
  *
  * Extraction (mn_keywords_extract_ex) runs in passes over one token array, all in the caller's
@@ -28,7 +31,8 @@
  *      word of its spelling, worked out once per distinct spelling
  *   2. words (in the same pass): distinct normalised words, their frequency and statistics
  *   3. language: the given list, or a guess from stop-word hits, or none (a length rule)
- *   4. stop marks (longest stop phrase first, through the list's own filter), content marks
+ *   4. stop marks (longest stop phrase first, through the list's own filter, from the tokens
+ *      that may start one: 'KWFT'), content marks
  *   5. word scores, candidates (runs of content tokens within a sentence) and their scores
  *   6. ranking (an in-place heapsort: qsort may allocate) and containment dedupe; for YAKE,
  *      scores and ranking of the few phrases that may rank (rank_few) when that settles it
@@ -54,6 +58,7 @@
 #define TAG_KWLG MN_TAG('K', 'W', 'L', 'G')
 #define TAG_KWIX MN_TAG('K', 'W', 'I', 'X')
 #define TAG_KWAL MN_TAG('K', 'W', 'A', 'L')
+#define TAG_KWFT MN_TAG('K', 'W', 'F', 'T')
 #define KW_VERSION 1u
 
 enum {
@@ -94,6 +99,16 @@ typedef struct kw_lang {
 } kw_lang;
 _Static_assert(sizeof(kw_lang) == 8, "KWLN entries are 8 bytes");
 
+/* Section 'KWFT': the first token of a stop phrase of two or more tokens. The entries hold
+ * only whole-phrase hashes, so this is what tells, from one token, that no stop phrase can
+ * start there. */
+typedef struct kw_first {
+    uint64_t h; /* the token's normalised hash */
+    uint32_t lang;
+    uint32_t reserved; /* 0 */
+} kw_first;
+_Static_assert(sizeof(kw_first) == 16, "KWFT entries are 16 bytes");
+
 /* A language code (label or alias) and the list it names, sorted by code for lookup. */
 typedef struct kw_code {
     char code[KW_CODE_MAX + 1];
@@ -113,6 +128,9 @@ typedef struct mn_keywords {
     uint64_t *hashes_owned;
     uint16_t *lang_of_owned;
     uint32_t *index_owned;
+    const kw_first *firsts; /* 'KWFT', or NULL when the file has none */
+    uint32_t nfirsts;
+    kw_first *firsts_owned;
     kw_code *codes; /* labels and aliases, sorted by code */
     uint32_t ncodes;
     uint64_t *filter;     /* built at load: bit (h & filter_mask) set for every entry's hash */
@@ -121,7 +139,10 @@ typedef struct mn_keywords {
     struct {
         uint32_t off;  /* first word of the language's filter in lang_filter */
         uint32_t mask; /* its bits - 1 */
+        uint32_t first_off;  /* first word of its filter of phrase starts in first_filter */
+        uint32_t first_mask; /* its bits - 1 */
     } *lang_filter_at;
+    uint64_t *first_filter; /* built at load from firsts (first_filter_has), or NULL */
 } mn_keywords;
 
 static inline uint32_t shift_of(const mn_keywords *kw)
@@ -157,6 +178,45 @@ static inline int lang_filter_has(const uint64_t *filter, uint32_t mask, uint64_
 {
     uint64_t bit = lang_filter_bit(h, mask);
     return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
+}
+
+/* A language's filter of phrase starts: bit h & mask set for the first token of each of its
+ * stop phrases of two or more tokens (kw_first), about 64 bits each (64 bytes for English's 8
+ * tokens, 2 KB for Chinese's 216), so that all but about 1 in 64 tokens that start none skip
+ * the windows of tokens from them (mark_pass): combining and looking up the hashes of those
+ * windows cost more than the rest of the stop marks. */
+static inline int first_filter_has(const uint64_t *filter, uint32_t mask, uint64_t h)
+{
+    uint64_t bit = h & mask;
+    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
+}
+
+/* The filters of phrase starts (first_filter_has), when the model has kw->firsts. */
+static int first_filter_build(mn_keywords *kw)
+{
+    uint32_t nl = kw->p.nlangs;
+    size_t total = 0;
+    for (uint32_t l = 0; l < nl; l++) {
+        size_t count = 0;
+        for (uint32_t i = 0; i < kw->nfirsts; i++)
+            count += kw->firsts[i].lang == l;
+        size_t bits = 64;
+        while (bits < ((size_t)1 << 24) && bits < count * 64)
+            bits <<= 1;
+        kw->lang_filter_at[l].first_off = (uint32_t)total;
+        kw->lang_filter_at[l].first_mask = (uint32_t)(bits - 1);
+        total += bits / 64;
+    }
+    kw->first_filter = mn_calloc(total ? total : 1, sizeof *kw->first_filter);
+    if (!kw->first_filter)
+        return MN_ENOMEM;
+    for (uint32_t i = 0; i < kw->nfirsts; i++) {
+        const kw_first *f = &kw->firsts[i];
+        uint64_t bit = f->h & kw->lang_filter_at[f->lang].first_mask;
+        kw->first_filter[kw->lang_filter_at[f->lang].first_off + (bit >> 6)] |=
+            (uint64_t)1 << (bit & 63);
+    }
+    return 0;
 }
 
 /* Derives the filters from kw->hashes: the one of all lists, about 8 bits an entry (32 KB for
@@ -197,7 +257,7 @@ static int filter_build(mn_keywords *kw)
         uint64_t bit = lang_filter_bit(h, kw->lang_filter_at[l].mask);
         kw->lang_filter[kw->lang_filter_at[l].off + (bit >> 6)] |= (uint64_t)1 << (bit & 63);
     }
-    return 0;
+    return kw->firsts ? first_filter_build(kw) : 0;
 }
 
 /* The stop-word tables of one language, held in locals: a pass making millions of lookups
@@ -206,6 +266,8 @@ static int filter_build(mn_keywords *kw)
 typedef struct stop_probe {
     const uint64_t *filter; /* the language's own filter (lang_filter_has) */
     uint32_t filter_mask;
+    uint32_t first_mask;
+    const uint64_t *first; /* its filter of phrase starts (first_filter_has), or NULL */
     const uint32_t *index;
     const uint64_t *hashes;
     const uint16_t *lang_of;
@@ -217,6 +279,10 @@ static inline stop_probe stop_probe_of(const mn_keywords *kw, uint32_t lang)
 {
     return (stop_probe){.filter = kw->lang_filter + kw->lang_filter_at[lang].off,
                         .filter_mask = kw->lang_filter_at[lang].mask,
+                        .first_mask = kw->lang_filter_at[lang].first_mask,
+                        .first = kw->first_filter
+                                     ? kw->first_filter + kw->lang_filter_at[lang].first_off
+                                     : NULL,
                         .index = kw->index, .hashes = kw->hashes, .lang_of = kw->lang_of,
                         .shift = shift_of(kw), .lang = lang};
 }
@@ -238,6 +304,12 @@ static inline int probe_scan(const stop_probe *sp, uint64_t h)
 static inline int probe_may_have(const stop_probe *sp, uint64_t h)
 {
     return lang_filter_has(sp->filter, sp->filter_mask, h);
+}
+
+/* 0 if no stop phrase of two or more tokens of sp->lang starts with the token hashed h. */
+static inline int probe_may_start(const stop_probe *sp, uint64_t h)
+{
+    return !sp->first || first_filter_has(sp->first, sp->first_mask, h);
 }
 
 /* 1 if (h, sp->lang) is an entry. */
@@ -371,8 +443,10 @@ static int nbuf_hash(nbuf *b, const char *w, size_t len, uint64_t *h)
 }
 
 /* Hash of a word or stop phrase: its tokens' normalised hashes combined. *ntok gets the token
- * count (0: nothing but whitespace); at most KW_MAX_STOP_TOKENS are hashed. */
-static int phrase_hash(nbuf *b, const char *w, size_t len, uint64_t *h, size_t *ntok)
+ * count (0: nothing but whitespace), *first (unless NULL) the first token's hash; at most
+ * KW_MAX_STOP_TOKENS are hashed. */
+static int phrase_hash(nbuf *b, const char *w, size_t len, uint64_t *h, size_t *ntok,
+                       uint64_t *first)
 {
     mn_tokenizer t;
     mn_token tok;
@@ -387,6 +461,8 @@ static int phrase_hash(nbuf *b, const char *w, size_t len, uint64_t *h, size_t *
         if (rc)
             return rc;
         acc = n == 1 ? th : mn_hash_combine(acc, th);
+        if (n == 1 && first)
+            *first = th;
     }
     *h = acc;
     *ntok = n;
@@ -410,7 +486,7 @@ int mn_keywords_is_stopword(const mn_model *m, uint32_t lang, const char *word, 
     nbuf b = {.s = NULL, .p = local, .cap = sizeof local};
     uint64_t h = 0;
     size_t ntok = 0;
-    int rc = phrase_hash(&b, word ? word : "", len, &h, &ntok);
+    int rc = phrase_hash(&b, word ? word : "", len, &h, &ntok, NULL);
     /* A word longer than the stack buffer made b.p a heap block (never the case for the
      * stack buffer itself). */
     if (b.p != local)
@@ -534,14 +610,19 @@ typedef struct tok_out {
     kw_tok *p;
     size_t n, cap;
     size_t nwords; /* tokens of the kinds that are words (TF_WORD) */
+    size_t nlong;  /* tokens of two or more bytes (the spelling table's, see analyse_tokens) */
 } tok_out;
+
+/* The token kinds that are words (TF_WORD). */
+#define WORD_KINDS (MN_TOK_BIT(MN_TOK_WORD) | MN_TOK_BIT(MN_TOK_CJK) | MN_TOK_BIT(MN_TOK_HASHTAG))
 
 static inline void put_tok(tok_out *o, uint32_t off, uint32_t len, uint8_t kind)
 {
     if (o->n < o->cap)
         o->p[o->n] = (kw_tok){.off = off, .len = len, .kind = kind, .word = NONE};
     o->n++;
-    o->nwords += kind == MN_TOK_WORD || kind == MN_TOK_CJK || kind == MN_TOK_HASHTAG;
+    o->nwords += (WORD_KINDS >> kind) & 1;
+    o->nlong += len > 1;
 }
 
 /* Splits a Thai/Lao word [a, b) at the stop words of r->lang found in it (longest first,
@@ -585,12 +666,14 @@ static int split_word(kw_run *r, size_t a, size_t b, tok_out *out)
     return 0;
 }
 
-/* Pass 1a: tokens; out->n ends as the count, even past out->cap. */
+/* Pass 1a: tokens; out->n ends as the count, even past out->cap. The tokens are put into a
+ * local tok_out, which stays in registers: through out, every store of a token may alias the
+ * counts and makes them reloaded. */
 static int tokens_pass(kw_run *r, tok_out *out)
 {
     mn_tokenizer t;
     mn_token batch[KW_TOKEN_BATCH];
-    out->n = out->nwords = 0;
+    tok_out o = {.p = out->p, .cap = out->cap};
     int split = r->lang >= 0 && r->kw->langs[r->lang].max_cps >= 2;
     mn_tokenizer_init(&t, r->text, r->len);
     /* In batches: the batch cuts its tokens without a call per token (mn_tokenizer_next is
@@ -604,15 +687,18 @@ static int tokens_pass(kw_run *r, tok_out *out)
                 int32_t cp;
                 mn_utf8_decode(r->text + tok->off, tok->len, &cp);
                 if (no_space_script(cp)) {
-                    int rc = split_word(r, tok->off, (size_t)tok->off + tok->len, out);
+                    tok_out pieces = o;
+                    int rc = split_word(r, tok->off, (size_t)tok->off + tok->len, &pieces);
+                    o = pieces;
                     if (rc)
                         return rc;
                     continue;
                 }
             }
-            put_tok(out, tok->off, tok->len, tok->kind);
+            put_tok(&o, tok->off, tok->len, tok->kind);
         }
     } while (got == KW_TOKEN_BATCH);
+    *out = o;
     return 0;
 }
 
@@ -715,9 +801,10 @@ static inline uint32_t spelling_find(const kw_run *r, const kw_tok *tok, uint32_
     }
 }
 
-/* One look at a token's bytes: ASCII or not, letters, capitals, UTF-8 continuation bytes, and
- * (when lo is not NULL) the bytes lower-cased into lo, which for ASCII is what NFKC + case
- * folding (mn_normalize) gives. */
+/* One look at a token's bytes: ASCII or not, UTF-8 continuation bytes, and for an ASCII token
+ * its letters, capitals and (when lo is not NULL) its bytes lower-cased into lo, which is what
+ * NFKC + case folding (mn_normalize) gives. Of a token that is not ASCII only ascii and cont
+ * are known: it is normalised, and its letters are not counted. */
 typedef struct tok_bytes {
     int ascii;
     size_t letters, upper, cont; /* ASCII letters, ASCII capitals, continuation bytes */
@@ -727,12 +814,15 @@ static void scan_bytes_slow(const char *w, size_t len, size_t from, char *lo, to
 {
     for (size_t j = from; j < len; j++) {
         unsigned char c = (unsigned char)w[j];
-        if (lo)
-            lo[j] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
         if (c >= 0x80) {
             o->ascii = 0;
-            o->cont += (c & 0xC0) == 0x80;
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+            for (; j < len; j++)
+                o->cont += ((unsigned char)w[j] & 0xC0) == 0x80;
+            return;
+        }
+        if (lo)
+            lo[j] = (char)((unsigned)(c - 'A') < 26u ? c | 0x20 : c);
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
             o->letters++;
             o->upper += c <= 'Z';
         }
@@ -800,48 +890,70 @@ typedef struct kw_mem {
 /* Pass 1b and 2: per token the sentence, and the hash, flags and word of its spelling; the word
  * table (all words, stop words too: they are neighbours) is keyed by the hash without a
  * possessive ending; and the words' statistics for YAKE (all words; content words are the ones
- * scored). stab and wtab have wcap entries (a power of two, at least twice n). A pair of
- * neighbours ends at a word, so the pair set needs room for the word tokens (nwtok_kinds, the
- * tokens of word kinds) only. Without reuse, every token is worked out as if its spelling were
- * new (the general path, for tests/unit/models/keywords.c to compare with). */
+ * scored). A token of one byte (punctuation mostly: a third of the tokens of e-mails) finds
+ * the first of its spelling in a table by that byte; the spelling table holds the longer ones
+ * (nlong) and has room for twice as many (at most wcap, a power of two at least twice n); wtab
+ * has at most wcap entries. A pair of neighbours ends at a word, so the pair set needs room
+ * for the word tokens (nwtok_kinds, the tokens of word kinds) only. When the word indices fit
+ * 16 bits (fewer than 65,535 tokens), a pair is a 32-bit key, which halves the set to clear
+ * and to probe. Without reuse, every token is worked out as if its spelling were new, and
+ * without narrow every pair is a 64-bit key (the general paths, for
+ * tests/unit/models/keywords.c to compare with). */
 static KW_INLINE int analyse_tokens(kw_run *r, kw_mem *m, size_t n, size_t nwtok_kinds,
-                                    uint32_t *nwords_out, uint32_t *nwtok_out, int reuse)
+                                    size_t nlong, uint32_t *nwords_out, uint32_t *nwtok_out,
+                                    int reuse, int narrow)
 {
     kw_tok *tok = m->tok;
     uint32_t *stab = m->stab, *wtab = m->wtab;
     size_t mask = m->wcap - 1;
+    size_t scap = pow2_at_least(2 * nlong);
+    if (scap > m->wcap)
+        scap = m->wcap;
+    size_t smask = scap - 1;
+    uint32_t first_of_byte[256]; /* the first token of each one-byte spelling, or NONE */
+    memset(first_of_byte, 0xFF, sizeof first_of_byte);
     /* The words and the pairs of neighbouring words are at most the word tokens. */
     size_t pcap = pow2_at_least(2 * nwtok_kinds);
     if (pcap > m->pcap)
         pcap = m->pcap;
     size_t pmask = pcap - 1, wmask = pmask < mask ? pmask : mask;
     uint32_t nwords = 0, nwtok = 0;
-    memset(stab, 0xFF, m->wcap * sizeof *stab);
+    memset(stab, 0xFF, scap * sizeof *stab);
     memset(wtab, 0xFF, (wmask + 1) * sizeof *wtab);
+    narrow = narrow && n < 0xFFFF;
     uint64_t *pairs = m->pairs;
-    memset(pairs, 0, pcap * sizeof *pairs);
+    uint32_t *pairs32 = (uint32_t *)(void *)m->pairs;
+    memset(pairs, 0, pcap * (narrow ? sizeof *pairs32 : sizeof *pairs));
     mn_sentencer sp;
     mn_sentence cur = {0, 0};
     uint32_t sent = 0;
-    int have = 0, sent_start = 1;
+    int sent_start = 1;
     mn_sentencer_init(&sp, r->text, r->len);
-    have = mn_sentencer_next(&sp, &cur);
+    /* The end of the current sentence; SIZE_MAX past the last one. */
+    size_t sent_end = mn_sentencer_next(&sp, &cur) ? (size_t)cur.off + cur.len : SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         kw_tok *t = &tok[i];
         const char *w = r->text + t->off;
-        while (have && t->off >= (size_t)cur.off + cur.len) {
-            mn_sentence next;
-            if (!mn_sentencer_next(&sp, &next)) {
-                have = 0;
+        while (t->off >= sent_end) {
+            sent_end = mn_sentencer_next(&sp, &cur) ? (size_t)cur.off + cur.len : SIZE_MAX;
+            if (sent_end == SIZE_MAX)
                 break;
-            }
-            cur = next;
             sent++;
             sent_start = 1;
         }
         t->sent = sent;
-        uint64_t head = spell_head(w, t->len, r->len - t->off);
-        uint32_t same = spelling_find(r, tok, (uint32_t)i, head, stab, mask);
+        uint32_t same;
+        if (t->len == 1) {
+            uint32_t *first = &first_of_byte[(unsigned char)w[0]];
+            same = *first;
+            if (same == NONE)
+                *first = (uint32_t)i;
+            else if (tok[same].kind != t->kind)
+                same = NONE; /* worked out anew */
+        } else {
+            uint64_t head = spell_head(w, t->len, r->len - t->off);
+            same = spelling_find(r, tok, (uint32_t)i, head, stab, smask);
+        }
         if (!reuse)
             same = NONE;
         uint8_t f;
@@ -941,12 +1053,27 @@ static KW_INLINE int analyse_tokens(kw_run *r, kw_mem *m, size_t n, size_t nwtok
             wd->tf_case++;
         if (i > 0 && tok[i - 1].word != NONE && tok[i - 1].sent == sent) {
             uint32_t a = tok[i - 1].word, b = t->word;
-            uint64_t key = ((uint64_t)a << 32 | b) + 1;
-            size_t j = (size_t)mix64(key) & pmask;
-            while (pairs[j] && pairs[j] != key)
-                j = (j + 1) & pmask;
-            if (!pairs[j]) {
-                pairs[j] = key;
+            int added = 0;
+            if (narrow) {
+                uint32_t key = (a << 16 | b) + 1;
+                size_t j = (size_t)mix64(key) & pmask;
+                while (pairs32[j] && pairs32[j] != key)
+                    j = (j + 1) & pmask;
+                if (!pairs32[j]) {
+                    pairs32[j] = key;
+                    added = 1;
+                }
+            } else {
+                uint64_t key = ((uint64_t)a << 32 | b) + 1;
+                size_t j = (size_t)mix64(key) & pmask;
+                while (pairs[j] && pairs[j] != key)
+                    j = (j + 1) & pmask;
+                if (!pairs[j]) {
+                    pairs[j] = key;
+                    added = 1;
+                }
+            }
+            if (added) {
                 wd->left_d++;
                 m->words[a].right_d++;
             }
@@ -1059,15 +1186,18 @@ static void mark_pass(const mn_keywords *kw, int32_t lang, const char *text, kw_
         uint32_t maxt = kw->langs[lang].max_tokens;
         const stop_probe sp = stop_probe_of(kw, (uint32_t)lang);
         for (size_t i = 0; i < n;) {
-            /* The phrases of 2..lim tokens from i go through the language's filter, which
-             * turns nearly all of them away, before any is looked up (longest_stop). */
+            /* The phrases of 2..lim tokens from i, when one may start at i, go through the
+             * language's filter, which turns nearly all of them away, before any is looked up
+             * (longest_stop). */
             size_t lim = maxt < n - i ? maxt : n - i, hit = 0;
             const kw_tok *t = &tok[i];
             uint64_t h = t->h;
             unsigned may = 0;
-            for (size_t l = 1; l < lim; l++) {
-                h = mn_hash_combine(h, t[l].h);
-                may |= (unsigned)probe_may_have(&sp, h) << l;
+            if (lim > 1 && probe_may_start(&sp, h)) {
+                for (size_t l = 1; l < lim; l++) {
+                    h = mn_hash_combine(h, t[l].h);
+                    may |= (unsigned)probe_may_have(&sp, h) << l;
+                }
             }
             if (may)
                 hit = longest_stop(&sp, t, may);
@@ -1251,6 +1381,8 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size
             for (size_t a = i; a < b; a++) {
                 uint64_t h = 0, bits = 0;
                 double prod = 1, sum = 0;
+                /* phrase_ok holds for every phrase of two or more tokens */
+                int one_ok = phrase_ok(m->tok, (uint32_t)a, (uint32_t)a + 1);
                 for (size_t e = a + 1; e <= b && e - a <= maxw; e++) {
                     const kw_word *w = &m->words[m->tok[e - 1].word];
                     uint64_t wh = w->h;
@@ -1258,7 +1390,7 @@ static uint32_t candidates_pass(kw_mem *m, size_t n, size_t maxw, int rake, size
                     bits |= (uint64_t)1 << (wh & 63);
                     prod *= w->score;
                     sum += w->score;
-                    if (phrase_ok(m->tok, (uint32_t)a, (uint32_t)e))
+                    if (e > a + 1 || one_ok)
                         phrase_add(m, &np, maxp, cap, (uint32_t)a, (uint32_t)e, h, bits, prod, sum);
                 }
             }
@@ -1610,7 +1742,7 @@ static KW_INLINE int extract_ranked(const mn_model *model, mn_scratch *s, const 
         assert(m.tok == to.p);
     }
     uint32_t nwords = 0, nwtok = 0;
-    if ((rc = analyse_tokens(&r, &m, n, to.nwords, &nwords, &nwtok, 1)))
+    if ((rc = analyse_tokens(&r, &m, n, to.nwords, to.nlong, &nwords, &nwtok, 1, 1)))
         return rc;
     if (li < 0) {
         li = guess_lang(kw, m.tok, n, m.langc);
@@ -1684,6 +1816,8 @@ static void kw_destroy(mn_model *m)
     mn_free(kw->filter);
     mn_free(kw->lang_filter);
     mn_free(kw->lang_filter_at);
+    mn_free(kw->first_filter);
+    mn_free(kw->firsts_owned);
     mn_file_close(kw->file);
     mn__model_deinit(m);
     mn_free(kw);
@@ -1742,6 +1876,8 @@ static int kw_save(const mn_model *m, const char *path, mn_err *err)
         if (!rc)
             rc = mn_file_writer_append(w, c->code, strlen(c->code));
     }
+    if (!rc && kw->firsts && kw->nfirsts)
+        rc = mn_file_writer_add(w, TAG_KWFT, kw->firsts, (size_t)kw->nfirsts * sizeof *kw->firsts);
     return mn_file_writer_finish(w, rc, path, err);
 }
 
@@ -1862,6 +1998,20 @@ int mn__keywords_load(const struct mn_file *f, mn_model **out, mn_err *err)
         mn_err_set(err, rc, "keywords tables: %s", bad);
         goto fail;
     }
+    if (mn_file_section(f, TAG_KWFT, &d, &size) == 0) {
+        if (size == 0 || size % sizeof(kw_first) != 0 || size / sizeof(kw_first) > UINT32_MAX) {
+            mn_err_set(err, rc, "section 'KWFT' is of the wrong size");
+            goto fail;
+        }
+        kw->firsts = d;
+        kw->nfirsts = (uint32_t)(size / sizeof(kw_first));
+        for (uint32_t i = 0; i < kw->nfirsts; i++) {
+            if (kw->firsts[i].lang >= p->nlangs) {
+                mn_err_set(err, rc, "keywords tables: a phrase start names an unknown language");
+                goto fail;
+            }
+        }
+    }
     if (filter_build(kw) != 0) {
         rc = mn_err_set(err, MN_ENOMEM, "out of memory (stop-word filter)");
         goto fail;
@@ -1930,6 +2080,8 @@ typedef struct kw_builder {
     char *data;
     kw_entry *ents;
     size_t nents, ents_cap;
+    kw_entry *firsts; /* (first token, language) of the phrases of two or more tokens */
+    size_t nfirsts, firsts_cap;
     kw_code *codes; /* labels and aliases as read, in order */
     uint32_t ncodes;
     size_t codes_cap;
@@ -2121,6 +2273,20 @@ static int builder_tables(mn_keywords *kw, kw_builder *b)
         .nentries = (uint32_t)n,
         .bucket_bits = bits,
     };
+    /* The phrase starts, sorted and deduped as the entries. */
+    if (b->nfirsts)
+        qsort(b->firsts, b->nfirsts, sizeof *b->firsts, entry_cmp);
+    size_t nf = 0;
+    for (size_t i = 0; i < b->nfirsts; i++)
+        if (nf == 0 || entry_cmp(&b->firsts[nf - 1], &b->firsts[i]) != 0)
+            b->firsts[nf++] = b->firsts[i];
+    kw->firsts_owned = mn_calloc(nf ? nf : 1, sizeof *kw->firsts_owned);
+    if (!kw->firsts_owned)
+        return MN_ENOMEM;
+    for (size_t i = 0; i < nf; i++)
+        kw->firsts_owned[i] = (kw_first){.h = b->firsts[i].h, .lang = b->firsts[i].lang};
+    kw->firsts = kw->firsts_owned;
+    kw->nfirsts = (uint32_t)nf;
     kw->langs = kw->langs_owned;
     kw->hashes = kw->hashes_owned;
     kw->lang_of = kw->lang_of_owned;
@@ -2235,9 +2401,9 @@ int mn_keywords_build(const char *path, mn_model **out, mn_err *err)
             goto fail;
         const char *w = tab + 1;
         size_t wl = ll - (size_t)(w - ln);
-        uint64_t h;
+        uint64_t h, first = 0;
         size_t ntok;
-        if ((rc = phrase_hash(&b.nb, w, wl, &h, &ntok))) {
+        if ((rc = phrase_hash(&b.nb, w, wl, &h, &ntok, &first))) {
             mn_err_set(err, rc, "%s: out of memory", path);
             goto fail;
         }
@@ -2269,6 +2435,13 @@ int mn_keywords_build(const char *path, mn_model **out, mn_err *err)
             goto fail;
         }
         b.ents[b.nents++] = (kw_entry){h, lang};
+        if (ntok >= 2) {
+            if (grow((void **)&b.firsts, &b.firsts_cap, b.nfirsts + 1, sizeof *b.firsts)) {
+                rc = mn_err_set(err, MN_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            b.firsts[b.nfirsts++] = (kw_entry){first, lang};
+        }
         seen_word = 1;
     }
     if (b.nents == 0) {
@@ -2306,9 +2479,11 @@ int mn_keywords_build(const char *path, mn_model **out, mn_err *err)
     kw->base.size_bytes = sizeof *kw + (size_t)kw->p.nentries * 10 +
                           (((size_t)1 << kw->p.bucket_bits) + 1) * 4 +
                           (size_t)kw->p.nlangs * sizeof(kw_lang) +
-                          (size_t)kw->ncodes * sizeof(kw_code);
+                          (size_t)kw->ncodes * sizeof(kw_code) +
+                          (size_t)kw->nfirsts * sizeof(kw_first);
     mn_free(b.data);
     mn_free(b.ents);
+    mn_free(b.firsts);
     mn_free(b.codes);
     mn_free(b.langs);
     mn_free(b.names);
@@ -2320,6 +2495,7 @@ fail:
         kw_destroy(&kw->base);
     mn_free(b.data);
     mn_free(b.ents);
+    mn_free(b.firsts);
     mn_free(b.codes);
     mn_free(b.langs);
     mn_free(b.names);

@@ -194,7 +194,18 @@ void mn_sentencer_init(mn_sentencer *s, const char *text, size_t len)
     s->pos = 0;
 }
 
-int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
+/* An ASCII byte after a single '.', '!' or '?' that settles it as no sentence end: neither
+ * whitespace, a terminator nor a closing quote or bracket ("e.g", "3.14", "example.com"). */
+static inline int quiet_after_stop(unsigned char c)
+{
+    return c > ' ' && c < 0x7F && c != '.' && c != '!' && c != '?' && c != '"' && c != '\'' &&
+           c != ')' && c != ']' && c != '}';
+}
+
+/* mn_sentencer_next; with quick, a '\n' that starts no blank line and a terminator followed
+ * by a QUIET_AFTER_STOP byte are stepped over without decoding what follows them (the general
+ * path, without, for tests/unit/text/sentence.c to compare with). E-mails have many of both. */
+static inline int sentencer_next(mn_sentencer *st, mn_sentence *out, int quick)
 {
     const char *s = st->text;
     size_t len = st->len, i = st->pos;
@@ -215,6 +226,26 @@ int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
         i = skip_to_stop((const unsigned char *)s, len, i);
         if (i >= len)
             break;
+        if (quick) {
+            unsigned char b = (unsigned char)s[i];
+            if ((b == '.' || b == '!' || b == '?') && len - i > 1 &&
+                quiet_after_stop((unsigned char)s[i + 1])) {
+                i++;
+                continue;
+            }
+            if (b == '\n') {
+                size_t j = i + 1;
+                while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+                    j++;
+                if (j < len && s[j] == '\n') {
+                    end = i;
+                    resume = j;
+                    break;
+                }
+                i++;
+                continue;
+            }
+        }
         size_t n = decode(s, len, i, &c);
         if (c == '\n') {
             /* a blank line ends the sentence */
@@ -306,6 +337,11 @@ int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
     out->len = (uint32_t)(end - start);
     st->pos = resume;
     return 1;
+}
+
+int mn_sentencer_next(mn_sentencer *st, mn_sentence *out)
+{
+    return sentencer_next(st, out, 1);
 }
 
 size_t mn_sentences(const char *text, size_t len, mn_sentence *out, size_t cap)

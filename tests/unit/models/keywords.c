@@ -907,10 +907,21 @@ TEST(byte_scan_paths_agree)
         tok_bytes f, sl = {.ascii = 1};
         scan_bytes(text + off, len, tlen - off, lo_fast, cap, &f);
         scan_bytes_slow(text + off, len, 0, lo_slow, &sl);
-        ASSERT_EQ(f.ascii, sl.ascii);
+        /* and against the definition: continuation bytes always, the rest for ASCII */
+        size_t cont = 0;
+        int ascii = 1;
+        for (size_t i = 0; i < len; i++) {
+            cont += ((unsigned char)text[off + i] & 0xC0) == 0x80;
+            ascii &= (unsigned char)text[off + i] < 0x80;
+        }
+        ASSERT_EQ(f.ascii, ascii);
+        ASSERT_EQ(sl.ascii, ascii);
+        ASSERT_EQ(f.cont, cont);
+        ASSERT_EQ(sl.cont, cont);
+        if (!ascii)
+            continue;
         ASSERT_EQ(f.letters, sl.letters);
         ASSERT_EQ(f.upper, sl.upper);
-        ASSERT_EQ(f.cont, sl.cont);
         ASSERT(memcmp(lo_fast, lo_slow, len) == 0);
         /* without a buffer */
         scan_bytes(text + off, len, tlen - off, NULL, 0, &f);
@@ -993,8 +1004,9 @@ static const char *const mixed_piece[] = {
 };
 enum { MIXED_PIECES = sizeof mixed_piece / sizeof mixed_piece[0] };
 
-/* analyse_tokens reusing what a spelling met before gave (hash, flags, word) against working
- * out every token: the same tokens, words and word statistics, field by field. */
+/* analyse_tokens reusing what a spelling met before gave (hash, flags, word) and keeping pairs
+ * of neighbours as 32-bit keys, each against the general path (working out every token, 64-bit
+ * keys): the same tokens, words and word statistics, field by field. */
 TEST(spelling_reuse_agrees)
 {
     mn_model *m = build();
@@ -1003,15 +1015,16 @@ TEST(spelling_reuse_agrees)
     mn_scratch *s = NULL;
     ASSERT_EQ(mn_scratch_new(&s), 0);
     uint64_t x = 41;
-    static kw_tok toks[2][4096];
-    static kw_word words[2][4096];
+    static kw_tok toks[3][4096];
+    static kw_word words[3][4096];
     for (int round = 0; round < 300; round++) {
         char text[8192];
         size_t count = 1 + (size_t)(mn_test_next(&x) >> 33) % 500;
         size_t len = mn_test_join_pieces(&x, mixed_piece, MIXED_PIECES, count, text, sizeof text);
-        uint32_t nw[2], nwt[2];
+        uint32_t nw[3], nwt[3];
         size_t n = 0;
-        for (int reuse = 0; reuse < 2; reuse++) {
+        /* mode 0: the general path; 1: reuse only; 2: reuse and narrow pairs */
+        for (int mode = 0; mode < 3; mode++) {
             kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = round % 3 - 1,
                         .nb = {.s = s}};
             memset(r.up_cp, 0xFF, sizeof r.up_cp);
@@ -1025,23 +1038,27 @@ TEST(spelling_reuse_agrees)
             ASSERT_EQ(tokens_pass(&r, &to), 0);
             r.nb.p = s->buf[SLOT_KW_NORM];
             r.nb.cap = s->cap[SLOT_KW_NORM];
-            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, &nw[reuse], &nwt[reuse], reuse), 0);
-            memcpy(toks[reuse], mem.tok, n * sizeof *mem.tok);
-            memcpy(words[reuse], mem.words, nw[reuse] * sizeof *mem.words);
+            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, to.nlong, &nw[mode], &nwt[mode],
+                                     mode > 0, mode > 1),
+                      0);
+            memcpy(toks[mode], mem.tok, n * sizeof *mem.tok);
+            memcpy(words[mode], mem.words, nw[mode] * sizeof *mem.words);
         }
-        ASSERT_EQ(nw[0], nw[1]);
-        ASSERT_EQ(nwt[0], nwt[1]);
-        for (size_t i = 0; i < n; i++) {
-            const kw_tok *a = &toks[0][i], *b = &toks[1][i];
-            ASSERT(a->off == b->off && a->len == b->len && a->h == b->h && a->word == b->word &&
-                   a->sent == b->sent && a->kind == b->kind && a->flags == b->flags &&
-                   a->cps == b->cps && a->trim == b->trim && a->cap0 == b->cap0);
-        }
-        for (uint32_t w = 0; w < nw[0] && w < nw[1]; w++) {
-            const kw_word *a = &words[0][w], *b = &words[1][w];
-            ASSERT(a->h == b->h && a->tf == b->tf && a->tf_case == b->tf_case && a->sf == b->sf &&
-                   a->first_sent == b->first_sent && a->left_d == b->left_d &&
-                   a->right_d == b->right_d && a->left_n == b->left_n && a->right_n == b->right_n);
+        for (int mode = 1; mode < 3; mode++) {
+            ASSERT_EQ(nw[0], nw[mode]);
+            ASSERT_EQ(nwt[0], nwt[mode]);
+            for (size_t i = 0; i < n; i++) {
+                const kw_tok *a = &toks[0][i], *b = &toks[mode][i];
+                ASSERT(a->off == b->off && a->len == b->len && a->h == b->h && a->word == b->word &&
+                       a->sent == b->sent && a->kind == b->kind && a->flags == b->flags &&
+                       a->cps == b->cps && a->trim == b->trim && a->cap0 == b->cap0);
+            }
+            for (uint32_t w = 0; w < nw[0] && w < nw[mode]; w++) {
+                const kw_word *a = &words[0][w], *b = &words[mode][w];
+                ASSERT(a->h == b->h && a->tf == b->tf && a->tf_case == b->tf_case && a->sf == b->sf &&
+                       a->first_sent == b->first_sent && a->left_d == b->left_d &&
+                       a->right_d == b->right_d && a->left_n == b->left_n && a->right_n == b->right_n);
+            }
         }
     }
     mn_scratch_free(s);
@@ -1185,6 +1202,95 @@ TEST(language_filters_agree)
     mn_model_release(m);
 }
 
+/* mark_pass through the filter of phrase starts (a model opened from a file with 'KWFT', or
+ * built) against looking up every window (the filter left out, as for a file without the
+ * section): the same stop and content marks on texts full of stop phrases ("'ll", "e.g.",
+ * "ai nấy"). A file written without the section opens and falls back. */
+TEST(phrase_start_filter_agrees)
+{
+    mn_model *m = build();
+    ASSERT(m != NULL);
+    mn_keywords *kw = (mn_keywords *)m;
+    ASSERT(kw->first_filter != NULL && kw->nfirsts > 0);
+    for (uint32_t i = 0; i < kw->nfirsts; i++) {
+        const stop_probe sp = stop_probe_of(kw, kw->firsts[i].lang);
+        ASSERT(probe_may_start(&sp, kw->firsts[i].h));
+    }
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    uint64_t x = 7;
+    static uint8_t flags[2][4096];
+    int skipped = 0;
+    for (int round = 0; round < 300; round++) {
+        char text[8192];
+        size_t count = 1 + (size_t)(mn_test_next(&x) >> 33) % 500;
+        size_t len = mn_test_join_pieces(&x, mixed_piece, MIXED_PIECES, count, text, sizeof text);
+        int32_t lang = round % 4 == 3 ? 3 : round % 2; /* en, de, vi */
+        size_t n = 0, nph[2];
+        for (int general = 0; general < 2; general++) {
+            uint64_t *filter = kw->first_filter;
+            if (general)
+                kw->first_filter = NULL;
+            kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = -1, .nb = {.s = s}};
+            memset(r.up_cp, 0xFF, sizeof r.up_cp);
+            tok_out count_only = {.cap = 0};
+            ASSERT_EQ(tokens_pass(&r, &count_only), 0);
+            n = count_only.n;
+            ASSERT(n > 0 && n <= 4096);
+            kw_mem mem;
+            ASSERT_EQ(carve(s, n, KW_DEFAULT_WORDS, kw->p.nlangs, &mem), 0);
+            tok_out to = {.p = mem.tok, .cap = n};
+            ASSERT_EQ(tokens_pass(&r, &to), 0);
+            r.nb.p = s->buf[SLOT_KW_NORM];
+            r.nb.cap = s->cap[SLOT_KW_NORM];
+            uint32_t nw, nwt;
+            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, to.nlong, &nw, &nwt, 1, 1), 0);
+            content_stats cs = {.maxtf = 1};
+            mark_pass(kw, lang, text, &mem, n, nwt, KW_DEFAULT_WORDS, &cs, &nph[general]);
+            for (size_t i = 0; i < n; i++)
+                flags[general][i] = mem.tok[i].flags;
+            if (!general) {
+                const stop_probe sp = stop_probe_of(kw, (uint32_t)lang);
+                for (size_t i = 0; i < n; i++)
+                    skipped += !probe_may_start(&sp, mem.tok[i].h);
+            }
+            kw->first_filter = filter;
+        }
+        ASSERT_EQ(nph[0], nph[1]);
+        ASSERT(memcmp(flags[0], flags[1], n) == 0);
+    }
+    ASSERT(skipped > 0);
+    /* Saved with the section, opened with it; written without it, opened without it. */
+    mn_err err;
+    const char *path = mn_test_tmp_path("kwft.mnlp");
+    ASSERT_EQ(mn_model_save(m, path, &err), 0);
+    mn_model *o = NULL;
+    ASSERT_EQ(mn_model_open(path, &o, &err), 0);
+    ASSERT(((mn_keywords *)o)->first_filter != NULL);
+    ASSERT_EQ(((mn_keywords *)o)->nfirsts, kw->nfirsts);
+    mn_model_release(o);
+    mn_file_writer *w = NULL;
+    ASSERT_EQ(mn_file_writer_new(MN_MODEL_KEYWORDS, &w), 0);
+    ASSERT_EQ(mn__model_write_common(m, w), 0);
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWPR, &kw->p, sizeof kw->p), 0);
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWLN, kw->langs, (size_t)kw->p.nlangs * 8), 0);
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWHS, kw->hashes, (size_t)kw->p.nentries * 8), 0);
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWLG, kw->lang_of, (size_t)kw->p.nentries * 2), 0);
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWIX, kw->index,
+                                 (((size_t)1 << kw->p.bucket_bits) + 1) * 4),
+              0);
+    static const unsigned char none[4] = {0};
+    ASSERT_EQ(mn_file_writer_add(w, TAG_KWAL, none, 4), 0);
+    const char *p2 = mn_test_tmp_path("nokwft.mnlp");
+    ASSERT_EQ(mn_file_writer_commit(w, p2, &err), 0);
+    mn_file_writer_free(w);
+    ASSERT_EQ(mn_model_open(p2, &o, &err), 0);
+    ASSERT(((mn_keywords *)o)->first_filter == NULL);
+    mn_scratch_free(s);
+    mn_model_release(o);
+    mn_model_release(m);
+}
+
 TEST_MAIN(
     TEST_ENTRY(build_describes_the_model)
     TEST_ENTRY(language_codes_and_aliases)
@@ -1212,4 +1318,5 @@ TEST_MAIN(
     TEST_ENTRY(rank_few_agrees_on_ties)
     TEST_ENTRY(yake_bounds_hold)
     TEST_ENTRY(language_filters_agree)
+    TEST_ENTRY(phrase_start_filter_agrees)
 )

@@ -184,6 +184,37 @@ TEST(byte_skip_stops_where_decoding_does)
     }
 }
 
+/* The quick steps over a '\n' and over a terminator followed by an ASCII byte that settles it
+ * against decoding there: the same sentences, on texts of pieces around those cases (blank
+ * lines with spaces, tabs and CRs, closers, abbreviations, decimals, non-ASCII after a stop). */
+TEST(quick_steps_agree)
+{
+    static const char *const pieces[] = {
+        ".", "!", "?", "\n", "\n\n", " \t\r", " ", "\t", "\r", "a", "B", "Dr", "e.g",
+        "3", "x", "\"", "'", ")", "]", "}", "(", ",", "-", "#", "\x7F", "\x01", "\xC3\xA9",
+        "\xE2\x80\xA6", "\xE2\x80\x99", "\xE3\x80\x82", "\xC2\xA0", "U.S", "www.ex.com",
+    };
+    enum { NP = sizeof pieces / sizeof pieces[0] };
+    uint64_t x = 11;
+    for (int round = 0; round < 20000; round++) {
+        char text[512];
+        size_t count = (size_t)(mn_test_next(&x) >> 33) % 64;
+        size_t len = mn_test_join_pieces(&x, pieces, NP, count, text, sizeof text);
+        mn_sentencer qa, qb;
+        mn_sentencer_init(&qa, text, len);
+        mn_sentencer_init(&qb, text, len);
+        for (;;) {
+            mn_sentence a = {0, 0}, b = {0, 0};
+            int ga = sentencer_next(&qa, &a, 1), gb = sentencer_next(&qb, &b, 0);
+            ASSERT_EQ(ga, gb);
+            if (!ga)
+                break;
+            ASSERT(a.off == b.off && a.len == b.len && qa.pos == qb.pos);
+        }
+    }
+}
+
 TEST_MAIN(TEST_ENTRY(splits_as_expected) TEST_ENTRY(offsets_cover_the_text_in_order)
               TEST_ENTRY(ill_formed_bytes_do_not_stop_it)
-                  TEST_ENTRY(byte_skip_stops_where_decoding_does))
+                  TEST_ENTRY(byte_skip_stops_where_decoding_does)
+                      TEST_ENTRY(quick_steps_agree))
