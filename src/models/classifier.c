@@ -181,23 +181,23 @@ static ALWAYS_INLINE uint32_t ranked_row(const mn_clf_rank_line *lines, uint32_t
  * SpamAssassin benchmark (docs/BENCHMARKS.md). */
 #define LOOKAHEAD 8
 
-/* map_buckets through the rank lines, with two kinds of prefetch. A word's n-grams are a dozen
- * to a few dozen lookups, whose lines are all asked for first, so that their misses overlap. And
- * each row found is asked into L2 (rows_at + row * row_bytes), to be there when hidden_of sums
+/* map_buckets_to through the rank lines: bucket ids rows[from..to), whose lines were asked
+ * for earlier (prefetch_bucket_lines), become rows written from rows[dest] on (dest <= from).
+ * Each row found is asked into L2 (rows_at + row * row_bytes), to be there when hidden_of sums
  * the text's rows; a dropped bucket's row is one of the next, or just past the matrix, where a
- * prefetch does no harm. With the caches cleared between texts, as the other steps of a pipeline
- * do, the two took the lang step from 20.5 to 18.8 us a text; without, from 16.5 to 16.2. */
+ * prefetch does no harm. With the caches cleared between texts, as the other steps of a
+ * pipeline do, the two prefetches took the lang step from 20.5 to 18.8 us a text; without,
+ * from 16.5 to 16.2. */
 static ALWAYS_INLINE size_t map_ranked(const mn_clf_rank_line *lines, const char *rows_at,
-                                       size_t row_bytes, uint32_t *rows, size_t from,
-                                       size_t to)
+                                       size_t row_bytes, const float *scales, uint32_t *rows,
+                                       size_t from, size_t to, size_t dest)
 {
-    size_t w = from;
-    for (size_t i = from; i < to; i++)
-        MN_PREFETCH(&lines[rows[i] / MN_CLF_RANK_IDS]);
+    size_t w = dest;
     for (size_t i = from; i < to; i++) {
         uint32_t kept;
         uint32_t r = ranked_row(lines, rows[i], &kept);
         MN_PREFETCH_L2(rows_at + r * row_bytes); /* a dropped bucket's r is a row nearby */
+        MN_PREFETCH_L2(scales + r);
         rows[w] = r;
         w += kept; /* kept or not is a coin toss: no branch */
     }
@@ -205,41 +205,60 @@ static ALWAYS_INLINE size_t map_ranked(const mn_clf_rank_line *lines, const char
 }
 
 static size_t map_ranked_plain(const mn_clf_rank_line *lines, const char *rows_at,
-                               size_t row_bytes, uint32_t *rows, size_t from, size_t to)
+                               size_t row_bytes, const float *scales, uint32_t *rows,
+                               size_t from, size_t to, size_t dest)
 {
-    return map_ranked(lines, rows_at, row_bytes, rows, from, to);
+    return map_ranked(lines, rows_at, row_bytes, scales, rows, from, to, dest);
 }
 
 #if defined(POPCNT_FN)
 static POPCNT_FN size_t map_ranked_popcnt(const mn_clf_rank_line *lines, const char *rows_at,
-                                          size_t row_bytes, uint32_t *rows, size_t from,
-                                          size_t to)
+                                          size_t row_bytes, const float *scales, uint32_t *rows,
+                                          size_t from, size_t to, size_t dest)
 {
-    return map_ranked(lines, rows_at, row_bytes, rows, from, to);
+    return map_ranked(lines, rows_at, row_bytes, scales, rows, from, to, dest);
 }
 #endif
 
 /* ---- features ----------------------------------------------------------------------------- */
 
-/* Replaces the bucket ids rows[from..to) by their rows, dropping buckets a pruned model does
- * not have. Returns the new end. */
-static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, size_t to)
+/* Asks for the rank lines of the bucket ids rows[from..to) (a pruned model's; other lookups
+ * prefetch as they go). A word's n-grams are a dozen to a few dozen lookups, whose lines are
+ * all asked for at once, so that their misses overlap. */
+static void prefetch_bucket_lines(const mn_classifier *c, const uint32_t *rows, size_t from,
+                                  size_t to)
 {
-    size_t w = from;
+    const mn_clf_rank_line *lines = c->rank_lines;
+    if (!lines)
+        return;
+    for (size_t i = from; i < to; i++)
+        MN_PREFETCH(&lines[rows[i] / MN_CLF_RANK_IDS]);
+}
+
+/* Replaces the bucket ids rows[from..to) by their rows, written from rows[dest] on (dest <=
+ * from), dropping buckets a pruned model does not have. Returns the new end. */
+static size_t map_buckets_to(const mn_classifier *c, uint32_t *rows, size_t from, size_t to,
+                             size_t dest)
+{
+    size_t w = dest;
     if (!c->p.pruned) {
         uint32_t first = 1 + c->p.nwords; /* in a register: rows could alias c */
         for (size_t i = from; i < to; i++)
-            rows[i] += first;
-        return to;
+            rows[w++] = rows[i] + first;
+        return w;
     }
     if (c->rank_lines) {
         const char *at = c->in.q ? (const char *)c->in.q : (const char *)c->in.f;
         size_t row_bytes = (size_t)c->in.dim * (c->in.q ? 1 : sizeof(float));
+        /* an 8-bit row's scale too: hidden_of reads it with the row (float rows: the row's
+         * first floats again, a prefetch that costs nothing) */
+        const float *scales = c->in.q ? c->in.scale : c->in.f;
 #if defined(POPCNT_FN)
         if (__builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2"))
-            return map_ranked_popcnt(c->rank_lines, at, row_bytes, rows, from, to);
+            return map_ranked_popcnt(c->rank_lines, at, row_bytes, scales, rows, from, to,
+                                     dest);
 #endif
-        return map_ranked_plain(c->rank_lines, at, row_bytes, rows, from, to);
+        return map_ranked_plain(c->rank_lines, at, row_bytes, scales, rows, from, to, dest);
     }
     const mn_clf_bucket_slot *slots = c->bucket_slots;
     uint32_t mask = c->bucket_mask;
@@ -256,6 +275,13 @@ static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, s
         w += r != 0;
     }
     return w;
+}
+
+/* map_buckets_to in place, the lines asked for first. */
+static size_t map_buckets(const mn_classifier *c, uint32_t *rows, size_t from, size_t to)
+{
+    prefetch_bucket_lines(c, rows, from, to);
+    return map_buckets_to(c, rows, from, to, from);
 }
 
 /* Normalises one token into the scratch; returns the bytes to hash (maybe the token itself). */
@@ -494,6 +520,19 @@ typedef struct ngram_memo {
 } ngram_memo;
 enum { NGRAM_MEMO_MIN = 64, NGRAM_MEMO_MAX = 4096 }; /* slots: a quarter of the bytes, bounded */
 
+/* Maps the waiting bucket ids rows[from..to) of a word to rows written from rows[n] on, fills
+ * in its memo slot (if any) and returns the new end of the rows. */
+static size_t flush_pending(const mn_classifier *c, uint32_t *rows, size_t from, size_t to,
+                            size_t n, ngram_memo *m)
+{
+    size_t end = map_buckets_to(c, rows, from, to, n);
+    if (m) {
+        m->start = (uint32_t)n;
+        m->count = (uint16_t)(end - n);
+    }
+    return end;
+}
+
 int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, size_t len,
                      const uint32_t **rows_out, size_t *n_out, size_t *ntokens)
 {
@@ -539,6 +578,13 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
         mn_token tok[TOKEN_BATCH];
         size_t got_tok;
         mn_tokenizer_init(&t, text, len);
+        /* A word's bucket ids are mapped to rows while the next word's n-grams are hashed:
+         * their lines, asked for when they were hashed, have had a word's time to arrive
+         * (asked for just before their lookups, most still missed). rows[0..n) are rows, the
+         * previous word's ids wait at rows[pend..pend_end), pend >= n, its memo slot (or
+         * NULL) in pend_memo. */
+        size_t pend = n, pend_end = n;
+        ngram_memo *pend_memo = NULL;
         do {
             got_tok = next_hashed(p->token_flags, &t, src, tok, h + nh, TOKEN_BATCH);
             for (size_t i = 0; i < got_tok; i++, nh++) {
@@ -552,23 +598,33 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
                 while (m->wl1 && (m->h != wh || m->wl1 != wl + 1))
                     m = m + 1 < memo + nmemo ? m + 1 : memo;
                 if (m->wl1) { /* the same rows as its first occurrence, in the same order */
+                    n = flush_pending(c, rows, pend, pend_end, n, pend_memo);
                     memcpy(rows + n, rows + m->start, (size_t)m->count * sizeof *rows);
                     n += m->count;
+                    pend = pend_end = n;
+                    pend_memo = NULL;
                     continue;
                 }
                 size_t got = mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket,
-                                            rows + n, cap - n);
-                got = got < cap - n ? got : cap - n; /* the bound above makes this exact */
-                /* Mapped to rows word by word, so a repeat copies rows and skips the lookups. */
-                got = map_buckets(c, rows, n, n + got) - n;
-                if (nmemo_used < nmemo / 2 && n + got <= UINT32_MAX && wl < UINT16_MAX &&
-                    got <= UINT16_MAX) { /* half full at most */
-                    *m = (ngram_memo){wh, (uint32_t)n, (uint16_t)(wl + 1), (uint16_t)got};
+                                            rows + pend_end, cap - pend_end);
+                /* the bound above makes this exact */
+                got = got < cap - pend_end ? got : cap - pend_end;
+                prefetch_bucket_lines(c, rows, pend_end, pend_end + got);
+                n = flush_pending(c, rows, pend, pend_end, n, pend_memo);
+                pend = pend_end;
+                pend_end += got;
+                pend_memo = NULL;
+                /* Memoised (half full at most) if its rows, at most its ids, fit a slot. The
+                 * slot is taken now, its rows filled in when mapped. */
+                if (nmemo_used < nmemo / 2 && pend_end <= UINT32_MAX && wl < UINT16_MAX &&
+                    got <= UINT16_MAX) {
+                    *m = (ngram_memo){wh, 0, (uint16_t)(wl + 1), 0};
+                    pend_memo = m;
                     nmemo_used++;
                 }
-                n += got;
             }
         } while (got_tok == TOKEN_BATCH);
+        n = flush_pending(c, rows, pend, pend_end, n, pend_memo);
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {
         size_t got = mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, cap - n);
@@ -971,6 +1027,44 @@ static void hidden_of(const mn_classifier *c, const uint32_t *rows, size_t n, fl
         hidden[j] *= inv;
 }
 
+/* The largest of v[0..n), NaNs ignored, -INFINITY if none: the loop of "if (v[i] > max)
+ * max = v[i]", four lanes at a time (a softmax over lang's 446 labels). The lanes may pick
+ * +0 where the loop keeps -0 or the reverse; x - max and so the softmax are the same. */
+static float max_score(const float *v, uint32_t n)
+{
+    float max = -INFINITY;
+    uint32_t i = 0;
+#if defined(__SSE2__)
+    if (n >= 4) {
+        __m128 m = _mm_set1_ps(-INFINITY);
+        for (; i + 4 <= n; i += 4) /* a NaN in the first operand yields the second */
+            m = _mm_max_ps(_mm_loadu_ps(v + i), m);
+        float lanes[4];
+        _mm_storeu_ps(lanes, m);
+        for (int k = 0; k < 4; k++)
+            if (lanes[k] > max)
+                max = lanes[k];
+    }
+#endif
+    for (; i < n; i++)
+        if (v[i] > max)
+            max = v[i];
+    return max;
+}
+
+/* v[i] /= z for i < n, four at a time: the same correctly rounded quotients. */
+static void divide_all(float *v, uint32_t n, float z)
+{
+    uint32_t i = 0;
+#if defined(__SSE2__)
+    __m128 d = _mm_set1_ps(z);
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(v + i, _mm_div_ps(_mm_loadu_ps(v + i), d));
+#endif
+    for (; i < n; i++)
+        v[i] /= z;
+}
+
 void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float *hidden,
                    float *probs)
 {
@@ -978,17 +1072,15 @@ void mn__clf_probs(const mn_classifier *c, const uint32_t *rows, size_t n, float
     uint32_t nl = c->base.nlabels;
     switch (c->p.loss) {
     case MN_LOSS_SOFTMAX: {
-        float max = -INFINITY, z = 0.0f;
+        float z = 0.0f;
         all_scores(c, hidden, probs);
-        for (uint32_t i = 0; i < nl; i++)
-            if (probs[i] > max)
-                max = probs[i];
+        float max = max_score(probs, nl);
+        /* one after the other: the sum's order is part of the result */
         for (uint32_t i = 0; i < nl; i++) {
             probs[i] = expf(probs[i] - max);
             z += probs[i];
         }
-        for (uint32_t i = 0; i < nl; i++)
-            probs[i] /= z;
+        divide_all(probs, nl, z);
         break;
     }
     case MN_LOSS_OVA:

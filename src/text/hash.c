@@ -4,7 +4,9 @@
  * store feature ids derived from these values, so the seed and the algorithm are frozen: XXH3's
  * output is stable across platforms and releases since xxHash 0.8.0, and the seed below must
  * never change (tests/unit/text/hash.c pins known values). This is the only file that includes
- * <xxhash.h>; ngram.c reaches the streaming API through mn__hash64_concat3().
+ * <xxhash.h>; ngram.c reaches the streaming API through mn__hash64_concat3(), and hashes
+ * character n-grams of up to 16 bytes with mn__hash64_short() (text/internal.h), XXH3's
+ * short-input formulas written out, which the tests compare with this file's mn_hash64().
  */
 #include "micronlp/text.h"
 
@@ -28,26 +30,6 @@
 uint64_t mn_hash64(const void *data, size_t len)
 {
     return XXH3_64bits_withSeed(data, len, MN_HASH_SEED);
-}
-
-size_t mn__hash64_ngrams(const unsigned char *v, const uint16_t *start, size_t ncp, size_t k0,
-                         size_t k1, size_t minn, size_t maxn, uint64_t *out)
-{
-    size_t total = 0;
-    for (size_t k = k0; k < k1; k++) {
-        size_t last = k + maxn < ncp ? k + maxn : ncp;
-        /* "<" and ">" alone are not n-grams: skipped here, so the loop below has no test */
-        size_t e = k + minn + (minn == 1 && (k == 0 || k + 1 == ncp));
-        const unsigned char *p = v + start[k];
-        for (; e <= last; e++) {
-            size_t n = (size_t)(start[e] - start[k]);
-            /* XXH3_64bits_withSeed's own dispatch, minus the call: up to 4 code points of
-             * well-formed UTF-8 take at most 16 bytes. */
-            out[total++] = n <= 16 ? XXH3_len_0to16_64b(p, n, XXH3_kSecret, MN_HASH_SEED)
-                                   : XXH3_64bits_withSeed(p, n, MN_HASH_SEED);
-        }
-    }
-    return total;
 }
 
 uint64_t mn__hash64_concat3(const void *a, size_t alen, const void *b, size_t blen,

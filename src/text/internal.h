@@ -95,13 +95,95 @@ static inline size_t mn__utf8_decode_lenient(const char *s, size_t len, int32_t 
 uint64_t mn__hash64_concat3(const void *a, size_t alen, const void *b, size_t blen,
                             const void *c, size_t clen);
 
-/* The character n-grams of a word, hashed: v holds "<w>", start[k] is the byte offset of its
- * k-th code point (k < ncp, start[ncp] = the length of v). For k in [k0, k1) and e from k + minn
- * to min(k + maxn, ncp), skipping "<" and ">" alone (e == k + 1 at k == 0 or e == ncp), out
- * gets mn_hash64 of v[start[k] .. start[e]), in that order; returns the count. One call per
- * word rather than one per n-gram, so XXH3's short-input path is inlined into the loop. The
- * caller makes room for (k1 - k0) * (maxn - minn + 1) values (minn >= 1). */
-size_t mn__hash64_ngrams(const unsigned char *v, const uint16_t *start, size_t ncp, size_t k0,
-                         size_t k1, size_t minn, size_t maxn, uint64_t *out);
+/* mn_hash64 of p[0..len) for len <= 16, inline: XXH3-64's short-input formulas written out with
+ * the seed and the secret folded into five constants (derived once from xxhash.h's default
+ * secret and MN_HASH_SEED). Character n-grams are 1 to 16 bytes, and a call into the library's
+ * dispatch cost more than the formula. Reads only p[0..len). tests/unit/text/hash.c compares it
+ * with XXH3_64bits_withSeed for every length and many inputs. */
+#define MN__XXH_BITFLIP_1TO3 0x9e3779b20d132522ull
+#define MN__XXH_BITFLIP_4TO8 0xad3d1f4040010b1bull
+#define MN__XXH_BITFLIP_9TO16_LO 0x05b9ed2d702e0440ull
+#define MN__XXH_BITFLIP_9TO16_HI 0x111f428983aa87b3ull
+#define MN__XXH_EMPTY 0x07f70f819703314dull
+
+static inline uint32_t mn__read32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t mn__read64le(const unsigned char *p)
+{
+    return (uint64_t)mn__read32le(p) | (uint64_t)mn__read32le(p + 4) << 32;
+}
+
+static inline uint64_t mn__rotl64(uint64_t x, unsigned r)
+{
+    return x << r | x >> (64 - r);
+}
+
+/* 1 to 3 bytes: packed = first byte << 16 | middle byte << 24 | last byte | len << 8, keyed,
+ * then XXH64's avalanche. */
+static inline uint64_t mn__hash64_mix1to3(uint32_t packed)
+{
+    uint64_t h = packed ^ MN__XXH_BITFLIP_1TO3;
+    h ^= h >> 33;
+    h *= 0xC2B2AE3D27D4EB4Full;
+    h ^= h >> 29;
+    h *= 0x165667B19E3779F9ull;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t mn__hash64_1to3(const unsigned char *p, size_t len)
+{
+    return mn__hash64_mix1to3((uint32_t)p[0] << 16 | (uint32_t)p[len >> 1] << 24 |
+                              (uint32_t)p[len - 1] | (uint32_t)len << 8);
+}
+
+/* 4 to 8 bytes: first_last = the first 4 bytes (little-endian) << 32 plus the last 4
+ * (overlapping when fewer than 8), keyed, then the rrmxmx mix. */
+static inline uint64_t mn__hash64_mix4to8(uint64_t first_last, size_t len)
+{
+    uint64_t h = first_last ^ MN__XXH_BITFLIP_4TO8;
+    h ^= mn__rotl64(h, 49) ^ mn__rotl64(h, 24);
+    h *= 0x9FB21C651E98DF25ull;
+    h ^= (h >> 35) + len;
+    h *= 0x9FB21C651E98DF25ull;
+    return h ^ (h >> 28);
+}
+
+static inline uint64_t mn__hash64_4to8(const unsigned char *p, size_t len)
+{
+    return mn__hash64_mix4to8(((uint64_t)mn__read32le(p) << 32) + mn__read32le(p + len - 4),
+                              len);
+}
+
+/* 9 to 16 bytes: the first and last 8, keyed, folded through a 128-bit product. */
+static inline uint64_t mn__hash64_9to16(const unsigned char *p, size_t len)
+{
+    uint64_t lo = mn__read64le(p) ^ MN__XXH_BITFLIP_9TO16_LO;
+    uint64_t hi = mn__read64le(p + len - 8) ^ MN__XXH_BITFLIP_9TO16_HI;
+#if defined(__SIZEOF_INT128__)
+    unsigned __int128 prod = (unsigned __int128)lo * hi;
+    uint64_t fold = (uint64_t)prod ^ (uint64_t)(prod >> 64);
+#else
+    uint64_t a0 = lo & 0xFFFFFFFFu, a1 = lo >> 32, b0 = hi & 0xFFFFFFFFu, b1 = hi >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p10 & 0xFFFFFFFFu) + p01;
+    uint64_t fold = ((mid << 32) | (p00 & 0xFFFFFFFFu)) ^ (p11 + (p10 >> 32) + (mid >> 32));
+#endif
+    uint64_t h = len + __builtin_bswap64(lo) + hi + fold;
+    h ^= h >> 37;
+    h *= 0x165667919E3779F9ull;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t mn__hash64_short(const unsigned char *p, size_t len)
+{
+    if (len > 8)
+        return mn__hash64_9to16(p, len);
+    if (len >= 4)
+        return mn__hash64_4to8(p, len);
+    return len ? mn__hash64_1to3(p, len) : MN__XXH_EMPTY;
+}
 
 #endif

@@ -847,12 +847,14 @@ static int bucket_map_agrees(const mn_classifier *c, const uint32_t *ids, size_t
         else if (!c->rank_lines)
             continue;
         else if (build == 1)
-            ng = map_ranked_plain(c->rank_lines, (const char *)want, 0, got, 0, n);
+            ng = map_ranked_plain(c->rank_lines, (const char *)want, 0, (const float *)want, got, 0,
+                                      n, 0);
         else {
 #if defined(POPCNT_FN)
             if (!__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("bmi2"))
                 continue;
-            ng = map_ranked_popcnt(c->rank_lines, (const char *)want, 0, got, 0, n);
+            ng = map_ranked_popcnt(c->rank_lines, (const char *)want, 0, (const float *)want, got,
+                                       0, n, 0);
 #else
             continue;
 #endif
@@ -974,6 +976,46 @@ TEST(unsorted_kept_buckets_are_refused)
     unlink(path);
 }
 
+/* The softmax's max_score and divide_all (four lanes) against their scalar loops, bit for bit,
+ * on random scores of every length up to 40 with zeros of both signs, infinities and NaNs
+ * mixed in; for max_score, x - max must match (the lanes may return the other zero). */
+TEST(softmax_steps_match_scalar)
+{
+    static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-40f, -3.5f};
+    uint64_t x = 77;
+    for (int iter = 0; iter < 20000; iter++) {
+        float v[40], a[40], b[40];
+        uint32_t n = (uint32_t)iter % 41;
+        for (uint32_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            int pick = (int)(x >> 61);
+            v[i] = iter % 3 == 0 && pick < 7 ? special[pick]
+                                              : (float)((int64_t)(x >> 20) % 200000) / 1000.0f;
+        }
+        float want = -INFINITY;
+        for (uint32_t i = 0; i < n; i++)
+            if (v[i] > want)
+                want = v[i];
+        float got = max_score(v, n);
+        for (uint32_t i = 0; i < n; i++) {
+            float d1 = v[i] - want, d2 = v[i] - got;
+            if (memcmp(&d1, &d2, sizeof d1) != 0 && !(d1 == 0 && d2 == 0) &&
+                !(d1 != d1 && d2 != d2))
+                MN_FAIL_AT("iter %d: max %g, want %g", iter, (double)got, (double)want);
+        }
+        if (!(got == want || (got != got && want != want)))
+            MN_FAIL_AT("iter %d: max %g, want %g", iter, (double)got, (double)want);
+        float z = n ? v[0] + 0.75f : 3.0f;
+        memcpy(a, v, n * sizeof *v);
+        memcpy(b, v, n * sizeof *v);
+        for (uint32_t i = 0; i < n; i++)
+            b[i] /= z;
+        divide_all(a, n, z);
+        if (memcmp(a, b, n * sizeof *a) != 0)
+            MN_FAIL_AT("iter %d: quotients differ", iter);
+    }
+}
+
 TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_ENTRY(ova_learns) TEST_ENTRY(ova_threshold_and_order) TEST_ENTRY(hs_learns)
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
@@ -987,5 +1029,6 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                               TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features)
                                                   TEST_ENTRY(quantized_row_sums_match_scalar)
                                                       TEST_ENTRY(blocked_scores_match_scalar)
+                                                      TEST_ENTRY(softmax_steps_match_scalar)
                                                           TEST_ENTRY(bucket_map_matches_reference)
                                                           TEST_ENTRY(unsorted_kept_buckets_are_refused))

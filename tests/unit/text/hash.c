@@ -62,42 +62,22 @@ TEST(concat_matches_joined)
     ASSERT(mn__hash64_concat3(NULL, 0, NULL, 0, NULL, 0) == pinned[0].want);
 }
 
-/* mn__hash64_ngrams (XXH3's short path inlined in a loop) against mn_hash64 of each slice it
- * stands for, on random bytes cut at random "code point" starts: slices of 1 to over 16 bytes,
- * all minn/maxn pairs up to 6, and ranges of starts that begin and end anywhere. */
-TEST(ngrams_match_one_by_one)
+/* mn__hash64_short (XXH3's short-input formulas with the seed folded in) against mn_hash64,
+ * which calls the library, for every length 0..16, on random bytes and on runs of one byte. */
+TEST(short_matches_library)
 {
-    uint64_t x = 99;
-    for (int iter = 0; iter < 3000; iter++) {
-        unsigned char v[64];
-        uint16_t start[65];
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        size_t ncp = 2 + (size_t)(x >> 59) % 20, at = 0;
-        for (size_t k = 0; k < ncp; k++) {
+    uint64_t x = 7;
+    unsigned char buf[16];
+    for (int iter = 0; iter < 200000; iter++) {
+        for (size_t i = 0; i < sizeof buf; i++) {
             x = x * 6364136223846793005ull + 1442695040888963407ull;
-            start[k] = (uint16_t)at;
-            at += 1 + (size_t)(x >> 62); /* 1..4 bytes */
+            buf[i] = iter % 16 == 0 ? (unsigned char)iter : (unsigned char)(x >> 56);
         }
-        start[ncp] = (uint16_t)at;
-        for (size_t i = 0; i < at; i++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            v[i] = (unsigned char)(x >> 56);
-        }
-        size_t minn = 1 + (size_t)(x >> 20) % 4, maxn = minn + (size_t)(x >> 24) % 3;
-        size_t k0 = (size_t)(x >> 30) % ncp, k1 = k0 + (size_t)(x >> 40) % (ncp - k0 + 1);
-        uint64_t got[64 * 8];
-        size_t n = mn__hash64_ngrams(v, start, ncp, k0, k1, minn, maxn, got), want = 0;
-        for (size_t k = k0; k < k1; k++)
-            for (size_t e = k + minn; e <= k + maxn && e <= ncp; e++) {
-                if (e == k + 1 && (k == 0 || e == ncp))
-                    continue;
-                uint64_t h = mn_hash64(v + start[k], start[e] - start[k]);
-                if (want >= n || got[want] != h)
-                    MN_FAIL_AT("iter %d: n-gram %zu of starts %zu..%zu differs", iter, want, k0,
-                               k1);
-                want++;
-            }
-        ASSERT_EQ(n, want);
+        size_t len = (size_t)iter % 17;
+        uint64_t want = mn_hash64(buf, len), got = mn__hash64_short(buf, len);
+        if (got != want)
+            MN_FAIL_AT("length %zu, iter %d: %016" PRIx64 ", want %016" PRIx64, len, iter, got,
+                       want);
     }
 }
 
@@ -136,6 +116,7 @@ TEST(no_allocation)
 }
 
 TEST_MAIN(TEST_ENTRY(pinned_values) TEST_ENTRY(null_with_zero_length)
-              TEST_ENTRY(concat_matches_joined) TEST_ENTRY(ngrams_match_one_by_one)
+              TEST_ENTRY(concat_matches_joined)
+                  TEST_ENTRY(short_matches_library)
                   TEST_ENTRY(combine_is_order_sensitive)
                   TEST_ENTRY(spread_over_buckets) TEST_ENTRY(no_allocation))

@@ -148,6 +148,32 @@ TEST(char_ngrams_match_fasttext_loop)
     }
 }
 
+/* The all-ASCII path (one 8-byte window per start, unrolled for minn 1 maxn 4) against the
+ * fastText loop: ASCII words of 0 to 254 bytes (the longest "<w>" on the stack), every
+ * minn..maxn up to 8 and past it, and caps just under and at the count (the general path). */
+TEST(char_ngrams_ascii_match_fasttext_loop)
+{
+    uint64_t x = 4242;
+    static uint32_t a[2400], b[2400];
+    for (int iter = 0; iter < 20000; iter++) {
+        char w[256];
+        size_t len = (size_t)(mn_test_next(&x) >> 32) % (iter % 10 == 0 ? 255 : 16);
+        for (size_t i = 0; i < len; i++)
+            w[i] = (char)(0x20 + (mn_test_next(&x) >> 58)); /* 64 printable characters */
+        int minn = iter % 3 == 0 ? 1 : 1 + (int)((x >> 20) % 5);
+        int maxn = iter % 3 == 0 ? 4 : minn + (int)((x >> 24) % 6);
+        uint32_t bucket = iter % 2 ? 2000000 : 2 + (uint32_t)((x >> 28) % 2000003);
+        size_t all = reference(w, len, minn, maxn, bucket, b, 2400);
+        size_t cap = iter % 7 == 0 && all > 0 ? all - 1 : 2400;
+        size_t ka = mn_char_ngrams(w, len, minn, maxn, bucket, a, cap);
+        ASSERT_EQ(ka, all);
+        for (size_t i = 0; i < ka && i < cap; i++)
+            if (a[i] != b[i])
+                MN_FAIL_AT("iter %d (len %zu, %d..%d): n-gram %zu differs", iter, len, minn,
+                           maxn, i);
+    }
+}
+
 TEST(char_ngrams_cap_and_degenerate)
 {
     uint32_t all[64], few[64];
@@ -240,5 +266,6 @@ TEST(no_allocation)
 
 TEST_MAIN(TEST_ENTRY(word_ngrams_order_and_count) TEST_ENTRY(word_ngrams_cap)
               TEST_ENTRY(char_ngrams_table) TEST_ENTRY(char_ngrams_match_fasttext_loop)
+                  TEST_ENTRY(char_ngrams_ascii_match_fasttext_loop)
                   TEST_ENTRY(char_ngrams_cap_and_degenerate) TEST_ENTRY(char_ngrams_long_word)
                       TEST_ENTRY(fastmod_matches_remainder) TEST_ENTRY(no_allocation))
