@@ -194,6 +194,20 @@ void mn_sentencer_init(mn_sentencer *s, const char *text, size_t len)
     s->pos = 0;
 }
 
+/* Whether the newline at s[i] is followed, after spaces, tabs and carriage returns, by another
+ * one: a blank line, which ends a sentence. If so *next is that second newline. */
+static inline int blank_line_after(const char *s, size_t len, size_t i, size_t *next)
+{
+    size_t j = i + 1;
+    while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+        j++;
+    if (j < len && s[j] == '\n') {
+        *next = j;
+        return 1;
+    }
+    return 0;
+}
+
 /* An ASCII byte after a single '.', '!' or '?' that settles it as no sentence end: neither
  * whitespace, a terminator nor a closing quote or bracket ("e.g", "3.14", "example.com"). */
 static inline int quiet_after_stop(unsigned char c)
@@ -234,12 +248,8 @@ static inline int sentencer_next(mn_sentencer *st, mn_sentence *out, int quick)
                 continue;
             }
             if (b == '\n') {
-                size_t j = i + 1;
-                while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
-                    j++;
-                if (j < len && s[j] == '\n') {
+                if (blank_line_after(s, len, i, &resume)) {
                     end = i;
-                    resume = j;
                     break;
                 }
                 i++;
@@ -247,16 +257,9 @@ static inline int sentencer_next(mn_sentencer *st, mn_sentence *out, int quick)
             }
         }
         size_t n = decode(s, len, i, &c);
-        if (c == '\n') {
-            /* a blank line ends the sentence */
-            size_t j = i + 1;
-            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
-                j++;
-            if (j < len && s[j] == '\n') {
-                end = i;
-                resume = j;
-                break;
-            }
+        if (c == '\n' && blank_line_after(s, len, i, &resume)) {
+            end = i; /* a blank line ends the sentence */
+            break;
         }
         if (is_cjk_stop(c)) {
             size_t j = i + n;

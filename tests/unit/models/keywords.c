@@ -1004,6 +1004,27 @@ static const char *const mixed_piece[] = {
 };
 enum { MIXED_PIECES = sizeof mixed_piece / sizeof mixed_piece[0] };
 
+/* Cuts text into tokens and analyses them as mn_keywords_extract_ex does, into *mem carved
+ * from s: *n tokens, *nw words, *nwt word tokens; reuse and narrow as analyse_tokens takes
+ * them. Sets mn_test_failed on a failure. */
+static void tokens_analysed(const mn_keywords *kw, mn_scratch *s, const char *text, size_t len,
+                            int32_t lang, int reuse, int narrow, kw_mem *mem, size_t *n,
+                            uint32_t *nw, uint32_t *nwt)
+{
+    kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = lang, .nb = {.s = s}};
+    memset(r.up_cp, 0xFF, sizeof r.up_cp);
+    tok_out count_only = {.cap = 0};
+    ASSERT_EQ(tokens_pass(&r, &count_only), 0);
+    *n = count_only.n;
+    ASSERT(*n > 0 && *n <= 4096);
+    ASSERT_EQ(carve(s, *n, KW_DEFAULT_WORDS, kw->p.nlangs, mem), 0);
+    tok_out to = {.p = mem->tok, .cap = *n};
+    ASSERT_EQ(tokens_pass(&r, &to), 0);
+    r.nb.p = s->buf[SLOT_KW_NORM];
+    r.nb.cap = s->cap[SLOT_KW_NORM];
+    ASSERT_EQ(analyse_tokens(&r, mem, *n, to.nwords, to.nlong, nw, nwt, reuse, narrow), 0);
+}
+
 /* analyse_tokens reusing what a spelling met before gave (hash, flags, word) and keeping pairs
  * of neighbours as 32-bit keys, each against the general path (working out every token, 64-bit
  * keys): the same tokens, words and word statistics, field by field. */
@@ -1025,22 +1046,11 @@ TEST(spelling_reuse_agrees)
         size_t n = 0;
         /* mode 0: the general path; 1: reuse only; 2: reuse and narrow pairs */
         for (int mode = 0; mode < 3; mode++) {
-            kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = round % 3 - 1,
-                        .nb = {.s = s}};
-            memset(r.up_cp, 0xFF, sizeof r.up_cp);
-            tok_out count_only = {.cap = 0};
-            ASSERT_EQ(tokens_pass(&r, &count_only), 0);
-            n = count_only.n;
-            ASSERT(n > 0 && n <= 4096);
             kw_mem mem;
-            ASSERT_EQ(carve(s, n, KW_DEFAULT_WORDS, kw->p.nlangs, &mem), 0);
-            tok_out to = {.p = mem.tok, .cap = n};
-            ASSERT_EQ(tokens_pass(&r, &to), 0);
-            r.nb.p = s->buf[SLOT_KW_NORM];
-            r.nb.cap = s->cap[SLOT_KW_NORM];
-            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, to.nlong, &nw[mode], &nwt[mode],
-                                     mode > 0, mode > 1),
-                      0);
+            tokens_analysed(kw, s, text, len, round % 3 - 1, mode > 0, mode > 1, &mem, &n,
+                            &nw[mode], &nwt[mode]);
+            if (mn_test_failed)
+                return;
             memcpy(toks[mode], mem.tok, n * sizeof *mem.tok);
             memcpy(words[mode], mem.words, nw[mode] * sizeof *mem.words);
         }
@@ -1231,20 +1241,11 @@ TEST(phrase_start_filter_agrees)
             uint64_t *filter = kw->first_filter;
             if (general)
                 kw->first_filter = NULL;
-            kw_run r = {.kw = kw, .s = s, .text = text, .len = len, .lang = -1, .nb = {.s = s}};
-            memset(r.up_cp, 0xFF, sizeof r.up_cp);
-            tok_out count_only = {.cap = 0};
-            ASSERT_EQ(tokens_pass(&r, &count_only), 0);
-            n = count_only.n;
-            ASSERT(n > 0 && n <= 4096);
             kw_mem mem;
-            ASSERT_EQ(carve(s, n, KW_DEFAULT_WORDS, kw->p.nlangs, &mem), 0);
-            tok_out to = {.p = mem.tok, .cap = n};
-            ASSERT_EQ(tokens_pass(&r, &to), 0);
-            r.nb.p = s->buf[SLOT_KW_NORM];
-            r.nb.cap = s->cap[SLOT_KW_NORM];
             uint32_t nw, nwt;
-            ASSERT_EQ(analyse_tokens(&r, &mem, n, to.nwords, to.nlong, &nw, &nwt, 1, 1), 0);
+            tokens_analysed(kw, s, text, len, -1, 1, 1, &mem, &n, &nw, &nwt);
+            if (mn_test_failed)
+                return;
             content_stats cs = {.maxtf = 1};
             mark_pass(kw, lang, text, &mem, n, nwt, KW_DEFAULT_WORDS, &cs, &nph[general]);
             for (size_t i = 0; i < n; i++)
