@@ -10,14 +10,19 @@
  * EMBS OUTM OUTQ OUTS TREE.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "micronlp/models.h"
-#include "models/format.h"
+#include "fuzz_sections.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void predict_one(const mn_model *m, mn_scratch *s)
+{
+    mn_prediction p[4];
+    size_t n;
+    const char *text = "Hello wörld, this is https://x.io a test 😀 日本";
+    mn_model_predict(m, s, text, strlen(text), 4, 0.0f, p, &n);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,33 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mn_file_writer_new(MN_MODEL_CLASSIFIER, &w))
         return 0;
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
-    size_t pos = 64;
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0] && pos + 2 <= size; i++) {
-        size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
-        pos += 2;
-        if (len > size - pos)
-            len = size - pos;
-        mn_file_writer_add(w, tags[i], data + pos, len);
-        pos += len;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/dev/shm/fuzz-classifier-%d.mnlp", (int)getpid());
-    mn_err err;
-    if (mn_file_writer_commit(w, path, &err) == 0) {
-        mn_model *m = NULL;
-        if (mn_model_open(path, &m, &err) == 0) {
-            mn_scratch *s;
-            if (mn_scratch_new(&s) == 0) {
-                mn_prediction p[4];
-                size_t n;
-                const char *text = "Hello wörld, this is https://x.io a test 😀 日本";
-                mn_model_predict(m, s, text, strlen(text), 4, 0.0f, p, &n);
-                mn_scratch_free(s);
-            }
-            mn_model_release(m);
-        }
-        unlink(path);
-    }
-    mn_file_writer_free(w);
+    fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);
+    fuzz_open_and_use(w, "classifier", predict_one);
     return 0;
 }

@@ -13,13 +13,10 @@
  * Seeds: corpus/keywords/ (a model of tests/data/keywords/stopwords.tsv cut into this layout).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "fuzz_sections.h"
 #include "micronlp/keywords.h"
-#include "micronlp/models.h"
-#include "models/format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,6 +43,13 @@ static void extract_all(const mn_model *m, mn_scratch *s, const char *lang)
     }
 }
 
+static void extract_given_and_guessed(const mn_model *m, mn_scratch *s)
+{
+    extract_all(m, s, "en");
+    extract_all(m, s, "deu");
+    extract_all(m, s, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint32_t tags[] = {
@@ -55,32 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_KEYWORDS, &w))
         return 0;
-    size_t pos = 0;
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0] && pos + 2 <= size; i++) {
-        size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
-        pos += 2;
-        if (len > size - pos)
-            len = size - pos;
-        mn_file_writer_add(w, tags[i], data + pos, len);
-        pos += len;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/dev/shm/fuzz-keywords-%d.mnlp", (int)getpid());
-    mn_err err;
-    if (mn_file_writer_commit(w, path, &err) == 0) {
-        mn_model *m = NULL;
-        if (mn_model_open(path, &m, &err) == 0) {
-            mn_scratch *s;
-            if (mn_scratch_new(&s) == 0) {
-                extract_all(m, s, "en");
-                extract_all(m, s, "deu");
-                extract_all(m, s, NULL);
-                mn_scratch_free(s);
-            }
-            mn_model_release(m);
-        }
-        unlink(path);
-    }
-    mn_file_writer_free(w);
+    fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 0);
+    fuzz_open_and_use(w, "keywords", extract_given_and_guessed);
     return 0;
 }

@@ -15,14 +15,29 @@
  * Seeds: corpus/langid/ (a tiny trained model cut into this layout).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "micronlp/models.h"
-#include "models/format.h"
+#include "fuzz_sections.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Predicts texts of several scripts and checks the answers' count and labels. */
+static void predict_checked(const mn_model *m, mn_scratch *s)
+{
+    static const char *const texts[] = {"Hello wörld, this is a test 😀", "Привет мир",
+                                        "모든 인간은", "人人生而自由", "12345", ""};
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        mn_prediction p[4];
+        size_t n = 0;
+        if (mn_model_predict(m, s, texts[t], strlen(texts[t]), 4, 0.0f, p, &n) != 0)
+            continue;
+        if (n < 1 || n > 4)
+            __builtin_trap();
+        for (size_t j = 0; j < n; j++)
+            if (p[j].label >= mn_model_label_count(m))
+                __builtin_trap();
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,43 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     mn_file_writer_add(w, MN_TAG('L', 'I', 'D', 'P'), data + 64, 32);
-    size_t pos = 96;
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0] && pos + 2 <= size; i++) {
-        size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
-        pos += 2;
-        if (len > size - pos)
-            len = size - pos;
-        mn_file_writer_add(w, tags[i], data + pos, len);
-        pos += len;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/dev/shm/fuzz-langid-%d.mnlp", (int)getpid());
-    mn_err err;
-    if (mn_file_writer_commit(w, path, &err) == 0) {
-        mn_model *m = NULL;
-        if (mn_model_open(path, &m, &err) == 0) {
-            mn_scratch *s;
-            if (mn_scratch_new(&s) == 0) {
-                static const char *const texts[] = {
-                    "Hello wörld, this is a test 😀", "Привет мир", "모든 인간은", "人人生而自由",
-                    "12345", ""};
-                for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
-                    mn_prediction p[4];
-                    size_t n = 0;
-                    if (mn_model_predict(m, s, texts[t], strlen(texts[t]), 4, 0.0f, p, &n) != 0)
-                        continue;
-                    if (n < 1 || n > 4)
-                        __builtin_trap();
-                    for (size_t j = 0; j < n; j++)
-                        if (p[j].label >= mn_model_label_count(m))
-                            __builtin_trap();
-                }
-                mn_scratch_free(s);
-            }
-            mn_model_release(m);
-        }
-        unlink(path);
-    }
-    mn_file_writer_free(w);
+    fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 96);
+    fuzz_open_and_use(w, "langid", predict_checked);
     return 0;
 }
