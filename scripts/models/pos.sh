@@ -49,12 +49,16 @@ for s in train valid test; do
 done
 echo "pos.sh: $(wc -l <"$out/train.full.txt") train, $(wc -l <"$out/valid.full.txt") valid, $(wc -l <"$out/test.full.txt") test sentences" >&2
 
-train() { # tagset output
+# The shipped model's weights are pruned (smallest first) until the file fits in 2,000,000 bytes:
+# on the Brown test split 0.9695 against 0.9712 at 4.5 MB (NLTK 0.9662, OpenNLP 0.9633;
+# docs/BENCHMARKS.md). The full-tag model, measured only, keeps the trainer's 4.5 MB default.
+train() { # tagset output max-size
     /usr/bin/time -f "pos.sh: $1: %e s wall, %U s user, %S s sys, %M KB max RSS" \
         "$bin" train --type tagger --task pos --format brown --input "$out/train.$1.txt" \
-        --valid "$out/valid.$1.txt" --output "$2" --epoch "${EPOCH:-8}" --seed 1
+        --valid "$out/valid.$1.txt" --output "$2" --epoch "${EPOCH:-8}" --seed 1 \
+        --max-size "$3"
     "$bin" eval --model "$2" --input "$out/test.$1.txt" --format brown
 }
-train simple models/pos.mnlp
-train full "$out/pos-full.mnlp"
+train simple models/pos.mnlp 2000000
+train full "$out/pos-full.mnlp" 4500000
 ls -l models/pos.mnlp "$out/pos-full.mnlp"
