@@ -24,7 +24,10 @@
  * Step keys: model (required), name, when, k (answers kept, default 1 for classifiers, 5 for
  * keywords), threshold, timeout_ms, after (list of step names to wait for beyond those `when`
  * reads), lang (keywords: a field giving the language), max_bytes (the step reads only the
- * first N bytes, cut at a space: a language model needs no more than a paragraph). Unknown keys, unknown models or
+ * first N bytes, cut at a space: a language model needs no more than a paragraph),
+ * first_bytes and sure_at (classifier and language steps: a first look at the first N bytes
+ * is the answer when its best label is at least sure_at probable, default 0.99; otherwise the
+ * step reads up to max_bytes, or all). Unknown keys, unknown models or
  * fields, type errors in expressions, duplicate names and cycles are refused at load with
  * "file:line:column: message".
  *

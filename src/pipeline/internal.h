@@ -73,6 +73,8 @@ typedef struct mn__step {
     float threshold;
     unsigned timeout_ms; /* 0 = none */
     size_t max_bytes;    /* the step reads at most this much of the text (0 = all) */
+    size_t first_bytes;  /* classify: read this much first (0 = no first look) ... */
+    float sure_at;       /* ... and stop there if the best label is at least this probable */
     uint32_t *deps;      /* steps this one waits for (indices, all earlier stages) */
     size_t ndeps;
     uint32_t *after;     /* the subset named by `after:` (skipped unless they ran) */
@@ -133,6 +135,7 @@ typedef struct mn__step_out {
     mn_keyword *kws;
     size_t nkws, kws_cap;
     char lang[16];         /* keywords: the language asked for ("" = none) */
+    size_t read;           /* bytes of the text the step read */
     int done;
 } mn__step_out;
 
@@ -182,6 +185,7 @@ struct mn_route {
     size_t steps_cap;
     mn_scratch *scratch;   /* for steps run on the calling thread */
     uint64_t total_ns, model_ns;
+    size_t len;            /* bytes of the text of the last run */
     int pending;           /* tasks on helpers not finished (timed-out ones included) */
     mn_runner *runner;     /* the runner those tasks belong to */
     mn__buf json;

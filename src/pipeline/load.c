@@ -336,11 +336,12 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
     int rc = want(L, n, YAML_MAPPING_NODE, "a step");
     if (rc)
         return rc;
-    const yaml_node_t *model = NULL, *name = NULL;
+    const yaml_node_t *model = NULL, *name = NULL, *first = NULL, *sure = NULL;
     st->k = -1;
     st->slot_ok = st->slot_label = st->slot_score = st->slot_count = UINT32_MAX;
-    static const char *const keys[] = {"model", "name", "when", "k", "threshold",
-                                       "timeout_ms", "after", "lang", "max_bytes"};
+    static const char *const keys[] = {"model",      "name",  "when", "k",
+                                       "threshold",  "timeout_ms", "after", "lang",
+                                       "max_bytes", "first_bytes", "sure_at"};
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
@@ -351,7 +352,7 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
         if (i == sizeof keys / sizeof keys[0])
             return fail_at(L, k, MN_EINVAL,
                            "unknown step key '%s' (a step has model, name, when, k, threshold, "
-                           "timeout_ms, after, lang, max_bytes)",
+                           "timeout_ms, after, lang, max_bytes, first_bytes, sure_at)",
                            is_scalar(k) ? scalar(k) : "?");
         if (seen & (1u << i))
             return fail_at(L, k, MN_EINVAL, "step key '%s' given twice", keys[i]);
@@ -387,6 +388,19 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
             if ((rc = parse_long(L, v, "max_bytes", 1, 1L << 30, &x)))
                 return rc;
             st->max_bytes = (size_t)x;
+        } else if (scalar_is(k, "first_bytes")) {
+            long x;
+            if ((rc = parse_long(L, v, "first_bytes", 1, 1L << 30, &x)))
+                return rc;
+            st->first_bytes = (size_t)x;
+            first = k;
+        } else if (scalar_is(k, "sure_at")) {
+            char *end;
+            double x = is_scalar(v) ? strtod(scalar(v), &end) : -1;
+            if (!is_scalar(v) || end == scalar(v) || *end || !(x > 0 && x <= 1))
+                return fail_at(L, v, MN_EINVAL, "sure_at must be a probability above 0, up to 1");
+            st->sure_at = (float)x;
+            sure = k;
         } else if (scalar_is(k, "after")) {
             if (v->type != YAML_SEQUENCE_NODE && !is_scalar(v))
                 return fail_at(L, v, MN_EFORMAT, "after must be a step name or a list of them");
@@ -420,6 +434,18 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
     }
     if (st->k < 0)
         st->k = st->kind == MN__STEP_KEYWORDS ? 5 : 1;
+    if (sure && !first)
+        return fail_at(L, sure, MN_EINVAL, "sure_at needs first_bytes (the first look it judges)");
+    if (first && st->kind != MN__STEP_CLASSIFY)
+        return fail_at(L, first, MN_EINVAL,
+                       "first_bytes needs a model that answers with probabilities (a "
+                       "classifier or language model), not a %s",
+                       st->kind == MN__STEP_TAG ? "tagger" : "keywords model");
+    if (first && st->max_bytes && st->first_bytes >= st->max_bytes)
+        return fail_at(L, first, MN_EINVAL, "first_bytes (%zu) must be less than max_bytes (%zu)",
+                       st->first_bytes, st->max_bytes);
+    if (first && !sure)
+        st->sure_at = 0.99f;
     st->name = mn_strndup(nm, strlen(nm));
     st->model = mn_strndup(scalar(model), strlen(scalar(model)));
     if (!st->name || !st->model)

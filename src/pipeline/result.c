@@ -309,6 +309,8 @@ int mn_route_explain(mn_route *rt, const char **out, size_t *out_len)
                 else
                     mn__buf_printf(b, "%zu keywords (language %s)", o->nkws,
                                    o->lang[0] ? o->lang : "independent");
+                if (o->read < rt->len)
+                    mn__buf_printf(b, "; read %zu of %zu bytes", o->read, rt->len);
                 if (st->when)
                     mn__buf_printf(b, "; when `%s` is true", mn__expr_source(st->when));
                 mn__buf_printf(b, "  (%s v%s, %.3f ms)", st->model,

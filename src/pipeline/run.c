@@ -87,6 +87,7 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
 {
     uint64_t t0 = mn__now_ns();
     len = prefix_len(text, len, st->max_bytes);
+    o->read = len;
     o->status = MN_STEP_OK;
     o->reason[0] = '\0';
     o->npreds = o->ntags = o->nents = o->nkws = 0;
@@ -113,6 +114,17 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
         }
         if ((rc = grow((void **)&o->preds, &o->preds_cap, k, sizeof *o->preds)))
             break;
+        /* A first look at the text's start is the answer when it is sure enough: a language
+         * shows in a few sentences, and only the texts it does not settle are read further. */
+        if (st->first_bytes && len > st->first_bytes) {
+            size_t first = prefix_len(text, len, st->first_bytes);
+            rc = mn_model_predict(o->model, s, text, first, (int)k, threshold, o->preds,
+                                  &o->npreds);
+            if (rc || (o->npreds && o->preds[0].prob >= st->sure_at)) {
+                o->read = first;
+                break;
+            }
+        }
         rc = mn_model_predict(o->model, s, text, len, (int)k, threshold, o->preds, &o->npreds);
         break;
     }
@@ -580,6 +592,7 @@ int mn_pipeline_run(const mn_pipeline *p, mn_runner *r, mn_route *rt, const char
     rt->host = p->host;
     rt->runner = r;
     rt->model_ns = 0;
+    rt->len = len;
     mn__props_compute(text, len, p->props_used, rt->slots);
     for (uint32_t s = MN__PROP__COUNT; s < p->nslots; s++)
         rt->slots[s].type = MN__T_MISSING;

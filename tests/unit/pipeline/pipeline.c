@@ -196,6 +196,18 @@ TEST(refuses_bad_files_with_positions)
         {"pipelines:\n  p:\n    steps:\n      - {model: spam}\n  p:\n    steps:\n      - "
          "{model: spam}\n",
          "two pipelines named 'p'"},
+        {"pipelines:\n  p:\n    steps:\n      - model: lang\n        sure_at: 0.9\n",
+         "t.yaml:5:9: sure_at needs first_bytes"},
+        {"pipelines:\n  p:\n    steps:\n      - model: lang\n        first_bytes: 100\n"
+         "        sure_at: 1.5\n",
+         "t.yaml:6:18: sure_at must be a probability"},
+        {"pipelines:\n  p:\n    steps:\n      - model: lang\n        first_bytes: 0\n",
+         "t.yaml:5:22: first_bytes must be a whole number from 1"},
+        {"pipelines:\n  p:\n    steps:\n      - model: ner\n        first_bytes: 100\n",
+         "t.yaml:5:9: first_bytes needs a model that answers with probabilities"},
+        {"pipelines:\n  p:\n    steps:\n      - model: lang\n        max_bytes: 100\n"
+         "        first_bytes: 100\n",
+         "t.yaml:6:9: first_bytes (100) must be less than max_bytes (100)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         mn_err err;
@@ -448,6 +460,55 @@ TEST(max_bytes_reads_a_prefix)
     mn_pipelines_free(ps);
 }
 
+/* A first look settles a text it is sure of; a text it is not sure of is read further, and
+ * then answered exactly as a step without the first look answers it. */
+TEST(first_bytes_reads_further_only_when_unsure)
+{
+    static const char yaml[] = "pipelines:\n  p:\n    steps:\n"
+                               "      - name: whole\n        model: lang\n        k: 3\n"
+                               "      - name: look\n        model: lang\n        k: 3\n"
+                               "        first_bytes: 60\n        sure_at: 0.99\n"
+                               "      - name: picky\n        model: lang\n        k: 3\n"
+                               "        first_bytes: 60\n        sure_at: 0.99999\n";
+    mn_err err;
+    mn_pipelines *ps = load(yaml, &err);
+    if (!ps)
+        MN_FAIL_AT("%s", err.msg);
+    const mn_pipeline *p = mn_pipelines_at(ps, 0);
+    mn_route *rt;
+    ASSERT_EQ(mn_route_new(&rt), 0);
+    /* German for 60 bytes, then English: the first look is sure of German */
+    char text[512];
+    snprintf(text, sizeof text, "%s %s %s", DE, EN, EN);
+    size_t len = strlen(text);
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, text, len), 0);
+    const mn__step_out *whole = rt->out[0], *look = rt->out[1], *picky = rt->out[2];
+    ASSERT_EQ(whole->read, len);
+    ASSERT(look->read <= 60 && look->read > 30);
+    ASSERT_STREQ(mn_model_label(look->model, look->preds[0].label), "deu");
+    ASSERT(look->preds[0].prob >= 0.99f);
+    ASSERT_STREQ(mn_model_label(whole->model, whole->preds[0].label), "eng");
+    /* the first look gives German 0.99998, under picky's bar: read to the end, with the same
+     * answer as the whole step's */
+    ASSERT(look->preds[0].prob < 0.99999f);
+    ASSERT_EQ(picky->read, len);
+    ASSERT_EQ(picky->npreds, whole->npreds);
+    for (size_t i = 0; i < whole->npreds; i++) {
+        ASSERT_EQ(picky->preds[i].label, whole->preds[i].label);
+        ASSERT(picky->preds[i].prob == whole->preds[i].prob);
+    }
+    /* a text shorter than the first look is read once, whole */
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, EN, 40), 0);
+    ASSERT_EQ(rt->out[1]->read, 40);
+    const char *ex;
+    size_t exn;
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, text, len), 0);
+    ASSERT_EQ(mn_route_explain(rt, &ex, &exn), 0);
+    ASSERT(strstr(ex, "; read ") != NULL);
+    mn_route_free(rt);
+    mn_pipelines_free(ps);
+}
+
 TEST(allocation_failures_are_clean)
 {
     mn_err err;
@@ -486,4 +547,5 @@ TEST_MAIN(TEST_ENTRY(loads_and_describes) TEST_ENTRY(refuses_bad_files_with_posi
                   TEST_ENTRY(prob_fields) TEST_ENTRY(failed_and_timed_out_steps_are_recorded)
                       TEST_ENTRY(parallel_stages_give_the_same_answers)
                           TEST_ENTRY(max_bytes_reads_a_prefix)
+                              TEST_ENTRY(first_bytes_reads_further_only_when_unsure)
                               TEST_ENTRY(allocation_failures_are_clean) TEST_ENTRY(teardown))
