@@ -7,6 +7,8 @@
 #   POS  Brown, 400 train / 50 valid / 50 test files (scripts/models/pos.sh), simple and full tags
 #   NER  one model on wikigold + BTC + WNUT17 train parts, tested on each test part
 #        (scripts/models/ner.sh)
+# micronlp's models are trained as the shipped ones are: pruned to fit 2,000,000 bytes (POS
+# full tags: 4,500,000), with --max-size.
 # Measures accuracy / exact-span entity F1 (conlleval rules, bench/tagger/score.py for the peers,
 # `micronlp eval` for micronlp), training time (wall, and CPU = user + sys of the training
 # process), tagging speed in process on one thread (tokens/s over the test files, after
@@ -36,12 +38,13 @@ mkdir -p "$out/java"
 [ -n "${SUMMARY_ONLY:-}" ] || javac -cp "$jar" -d "$out/java" bench/tagger/OpenNlpBench.java
 T="/usr/bin/time -f %e,%U,%S,%M -o"
 
-run_micronlp() { # name format epochs train valid test...
-    local name=$1 fmt=$2 ep=$3 train=$4 valid=$5
-    shift 5
+run_micronlp() { # name format epochs max-size train valid test...  (as scripts/models/*.sh)
+    local name=$1 fmt=$2 ep=$3 max=$4 train=$5 valid=$6
+    shift 6
     echo "== micronlp $name" >&2
     $T "$out/$name.micronlp.time" "$bin" train --type tagger --format "$fmt" --input "$train" \
-        --valid "$valid" --output "$out/$name.micronlp.mnlp" --epoch "$ep" --seed 1 --quiet
+        --valid "$valid" --output "$out/$name.micronlp.mnlp" --epoch "$ep" --seed 1 \
+        --max-size "$max" --quiet
     local i=0
     for t in "$@"; do
         "$bin" eval --model "$out/$name.micronlp.mnlp" --input "$t" --format "$fmt" --json \
@@ -77,12 +80,14 @@ if [ -z "${SUMMARY_ONLY:-}" ]; then
         case $part in
         pos-simple | pos-full)
             tags=${part#pos-}
-            run_micronlp "$part" brown 8 "data/pos/train.$tags.txt" "data/pos/valid.$tags.txt" "data/pos/test.$tags.txt"
+            max=2000000
+            [ "$tags" = full ] && max=4500000
+            run_micronlp "$part" brown 8 "$max" "data/pos/train.$tags.txt" "data/pos/valid.$tags.txt" "data/pos/test.$tags.txt"
             run_nltk "$part" brown "data/pos/train.$tags.txt" "data/pos/test.$tags.txt"
             run_opennlp "$part" pos "data/pos/train.$tags.txt" "data/pos/test.$tags.txt"
             ;;
         ner)
-            run_micronlp ner conll 8 data/ner/train.txt data/ner/valid.txt "${ner_tests[@]}"
+            run_micronlp ner conll 8 2000000 data/ner/train.txt data/ner/valid.txt "${ner_tests[@]}"
             run_nltk ner conll data/ner/train.txt "${ner_tests[@]}"
             run_opennlp ner ner data/ner/train.txt "${ner_tests[@]}"
             ;;

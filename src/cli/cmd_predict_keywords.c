@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/options.h"
@@ -245,9 +246,17 @@ int cmd_predict_keywords(int argc, char **argv)
     setvbuf(stdout, outbuf, (o.flush || isatty(STDOUT_FILENO)) ? _IOLBF : _IOFBF, sizeof outbuf);
     const char *name = "<arguments>";
     if (npos > first) {
-        for (int i = first; i < npos; i++)
+        for (int i = first; i < npos; i++) {
+            /* The classifiers' predict reads a FILE argument; here arguments are texts, so a
+             * lone argument naming a file is most likely a slip. */
+            struct stat st;
+            if (!strpbrk(pos[i], " \t\n") && stat(pos[i], &st) == 0 && S_ISREG(st.st_mode))
+                cli_note("'%s' is analysed as text, though a file has that name; for the "
+                         "file's lines use --input %s",
+                         pos[i], pos[i]);
             if (one(&r, pos[i], strlen(pos[i]), "argument", 0) != 0)
                 goto done;
+        }
     } else {
         int from_stdin = !o.input || strcmp(o.input, "-") == 0;
         name = from_stdin ? "<stdin>" : o.input;

@@ -105,6 +105,21 @@ if [ "$t" = "Klimaschutzgesetz" ]; then ok "German: top phrase '$t'"; else bad "
 t=$(top_phrase cmn "机器学习是人工智能的一个分支。机器学习算法从数据中学习规律，深度学习是机器学习的一种方法。")
 if [ "$t" = "机器学习" ]; then ok "Chinese: top phrase '$t'"; else bad "Chinese: top phrase '$t', want '机器学习'"; fi
 
+# A lone argument naming a file is analysed as text, with a note pointing at --input
+printf 'Solar panels are appearing on more homes as electricity prices keep rising.\n' >"$TMP/texts.txt"
+"$BIN" predict "$MODEL" "$TMP/texts.txt" >"$TMP/out.txt" 2>"$TMP/note" || bad "predict FILE failed"
+if grep -q "is analysed as text, though a file has that name; for the file's lines use --input" "$TMP/note"; then
+    ok "a file name given as text: a note points at --input"
+else
+    bad "a file name given as text: no note ($(cat "$TMP/note"))"
+fi
+"$BIN" predict "$MODEL" --input "$TMP/texts.txt" >"$TMP/out.txt" 2>"$TMP/note" || bad "predict --input failed"
+if [ "$(head -1 "$TMP/out.txt" | cut -f1)" = "Solar panels" ] && [ ! -s "$TMP/note" ]; then
+    ok "--input FILE: the file's lines, no note"
+else
+    bad "--input FILE: $(head -1 "$TMP/out.txt") / $(cat "$TMP/note")"
+fi
+
 # --json: exact byte spans, a guessed list, scores in (0, 1]
 text="Coral reefs shelter a quarter of all marine species. Ocean warming bleaches coral reefs — «Ocean warming» is the main threat."
 "$BIN" predict "$MODEL" --json -- "$text" >"$TMP/out.json" 2>"$TMP/err" || bad "predict --json failed"
