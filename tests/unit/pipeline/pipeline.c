@@ -107,6 +107,25 @@ static mn_pipelines *load(const char *yaml, mn_err *err)
     return ps;
 }
 
+/* The first pipeline of yaml, and in *rt a route to run it; NULL (with the loader's message on
+ * stderr) when the file does not load. */
+static const mn_pipeline *first_with_route(const char *yaml, mn_pipelines **ps, mn_route **rt)
+{
+    mn_err err;
+    *rt = NULL;
+    *ps = load(yaml, &err);
+    if (!*ps) {
+        fprintf(stderr, "%s\n", err.msg);
+        return NULL;
+    }
+    if (mn_route_new(rt) != 0) {
+        mn_pipelines_free(*ps);
+        *ps = NULL;
+        return NULL;
+    }
+    return mn_pipelines_at(*ps, 0);
+}
+
 /* UDHR-like English: the shipped lang model is sure of it (see docs/MODELS.md for where it is
  * not). */
 static const char EN[] = "Everyone has the right to life, liberty and security of person, and "
@@ -294,13 +313,10 @@ TEST(missing_fields_are_unknown_not_false)
         "      - name: ner2\n        model: ner\n        when: not (spam.label == \"spam\") || len > 0\n"
         "      - name: after_spam\n        model: ner\n        after: spam\n"
         "      - name: not_spam_ok\n        model: ner\n        when: not spam.ok\n";
-    mn_err err;
-    mn_pipelines *ps = load(yaml, &err);
-    if (!ps)
-        MN_FAIL_AT("%s", err.msg);
-    const mn_pipeline *p = mn_pipelines_at(ps, 0);
+    mn_pipelines *ps;
     mn_route *rt;
-    ASSERT_EQ(mn_route_new(&rt), 0);
+    const mn_pipeline *p = first_with_route(yaml, &ps, &rt);
+    ASSERT(p != NULL);
     ASSERT_EQ(mn_pipeline_run(p, NULL, rt, EN, strlen(EN)), 0);
     ASSERT_EQ(mn_route_status(rt, 1), MN_STEP_SKIPPED);
     ASSERT_EQ(mn_route_status(rt, 2), MN_STEP_SKIPPED);
@@ -322,16 +338,14 @@ TEST(prob_fields)
                                "      - name: ner2\n        model: ner\n"
                                "        when: spam.prob.ham > 0.5\n"
                                "    output:\n      p_spam: spam.prob.spam\n      s: spam\n";
-    mn_err err;
-    mn_pipelines *ps = load(yaml, &err);
-    if (!ps)
-        MN_FAIL_AT("%s", err.msg);
     /* An unmistakable spam e-mail: the shipped spam model answers spam with p > 0.99. */
     static const char SPAM[] = "WINNER!! You have been selected for a FREE iPhone. Click "
                                "http://bit.ly/xyz to claim your prize now!";
+    mn_pipelines *ps;
     mn_route *rt;
-    ASSERT_EQ(mn_route_new(&rt), 0);
-    ASSERT_EQ(mn_pipeline_run(mn_pipelines_at(ps, 0), NULL, rt, SPAM, strlen(SPAM)), 0);
+    const mn_pipeline *p = first_with_route(yaml, &ps, &rt);
+    ASSERT(p != NULL);
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, SPAM, strlen(SPAM)), 0);
     ASSERT_STREQ(mn_route_label(rt, 0, NULL), "spam");
     ASSERT_EQ(mn_route_status(rt, 1), MN_STEP_OK);
     ASSERT_EQ(mn_route_status(rt, 2), MN_STEP_SKIPPED);
@@ -443,13 +457,11 @@ TEST(max_bytes_reads_a_prefix)
                                "      - model: ner\n"
                                "      - name: head\n        model: ner\n        max_bytes: 22\n";
     static const char text[] = "Bill Gates and Paul Allen founded Microsoft in Albuquerque.";
-    mn_err err;
-    mn_pipelines *ps = load(yaml, &err);
-    if (!ps)
-        MN_FAIL_AT("%s", err.msg);
+    mn_pipelines *ps;
     mn_route *rt;
-    ASSERT_EQ(mn_route_new(&rt), 0);
-    ASSERT_EQ(mn_pipeline_run(mn_pipelines_at(ps, 0), NULL, rt, text, strlen(text)), 0);
+    const mn_pipeline *p = first_with_route(yaml, &ps, &rt);
+    ASSERT(p != NULL);
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, text, strlen(text)), 0);
     const mn__step_out *all = rt->out[0], *head = rt->out[1];
     ASSERT(all->nents >= 3);
     ASSERT(head->nents >= 1);
@@ -470,13 +482,10 @@ TEST(first_bytes_reads_further_only_when_unsure)
                                "        first_bytes: 60\n        sure_at: 0.99\n"
                                "      - name: picky\n        model: lang\n        k: 3\n"
                                "        first_bytes: 60\n        sure_at: 0.99999\n";
-    mn_err err;
-    mn_pipelines *ps = load(yaml, &err);
-    if (!ps)
-        MN_FAIL_AT("%s", err.msg);
-    const mn_pipeline *p = mn_pipelines_at(ps, 0);
+    mn_pipelines *ps;
     mn_route *rt;
-    ASSERT_EQ(mn_route_new(&rt), 0);
+    const mn_pipeline *p = first_with_route(yaml, &ps, &rt);
+    ASSERT(p != NULL);
     /* German for 60 bytes, then English: the first look is sure of German */
     char text[512];
     snprintf(text, sizeof text, "%s %s %s", DE, EN, EN);
