@@ -116,8 +116,10 @@ void mn__step_exec(const mn_pipeline *p, const mn__step *st, mn_scratch *s, cons
             break;
         /* A first look at the text's start is the answer when it is sure enough: a language
          * shows in a few sentences, and only the texts it does not settle are read further. */
-        if (st->first_bytes && len > st->first_bytes) {
-            size_t first = prefix_len(text, len, st->first_bytes);
+        size_t first = st->first_bytes && len > st->first_bytes
+                           ? prefix_len(text, len, st->first_bytes)
+                           : 0; /* 0 also when no character fits in first_bytes */
+        if (first) {
             rc = mn_model_predict(o->model, s, text, first, (int)k, threshold, o->preds,
                                   &o->npreds);
             if (rc || (o->npreds && o->preds[0].prob >= st->sure_at)) {

@@ -481,7 +481,9 @@ TEST(first_bytes_reads_further_only_when_unsure)
                                "      - name: look\n        model: lang\n        k: 3\n"
                                "        first_bytes: 60\n        sure_at: 0.99\n"
                                "      - name: picky\n        model: lang\n        k: 3\n"
-                               "        first_bytes: 60\n        sure_at: 0.99999\n";
+                               "        first_bytes: 60\n        sure_at: 0.99999\n"
+                               "      - name: tiny\n        model: lang\n"
+                               "        first_bytes: 2\n        sure_at: 0.5\n";
     mn_pipelines *ps;
     mn_route *rt;
     const mn_pipeline *p = first_with_route(yaml, &ps, &rt);
@@ -506,6 +508,11 @@ TEST(first_bytes_reads_further_only_when_unsure)
         ASSERT_EQ(picky->preds[i].label, whole->preds[i].label);
         ASSERT(picky->preds[i].prob == whole->preds[i].prob);
     }
+    /* a first look that holds no whole character is no look: an empty text would be "und" */
+    static const char JA[] = "すべての人間は、生まれながらにして自由であり、かつ、尊厳と権利とについて平等である。";
+    ASSERT_EQ(mn_pipeline_run(p, NULL, rt, JA, strlen(JA)), 0);
+    ASSERT_EQ(rt->out[3]->read, strlen(JA));
+    ASSERT_STREQ(mn_model_label(rt->out[3]->model, rt->out[3]->preds[0].label), "jpn");
     /* a text shorter than the first look is read once, whole */
     ASSERT_EQ(mn_pipeline_run(p, NULL, rt, EN, 40), 0);
     ASSERT_EQ(rt->out[1]->read, 40);
