@@ -159,9 +159,9 @@ const char *mn_route_label(const mn_route *rt, size_t step, float *score);
 /* The combined result as one JSON object:
  *   {"pipeline": NAME, "steps": {STEP: {"status", "model", "version", "ms",
  *        "labels": [{"label","score"}] | "entities": [...] | "tags": [...] | "keywords": [...],
+ *        "read_bytes" (when the step read only the text's start: max_bytes, first_bytes),
  *        "reason"}}, "output": {...}, "ms": total}
- * Appended to out (a JSON writer's buffer: see mn_route_json_alloc for a plain string). The
- * text is needed for entity and keyword spans. flags: MN_ROUTE_JSON_*. */
+ * The text is needed for entity and keyword spans. flags: MN_ROUTE_JSON_*. */
 enum {
     MN_ROUTE_JSON_NO_TIMES = 1u << 0, /* leave out "ms" (results that must compare equal) */
     MN_ROUTE_JSON_NO_STEPS = 1u << 1, /* only "pipeline" and "output" */

@@ -198,6 +198,8 @@ static void put_step(mn__buf *b, const mn_route *rt, size_t i, const char *text,
             mn__buf_puts(b, ",\"lang\":");
             mn__buf_json_str(b, rt->out[i]->lang, strlen(rt->out[i]->lang));
         }
+        if (rt->out[i]->read < rt->len) /* the answer is about the text's start only */
+            mn__buf_printf(b, ",\"read_bytes\":%zu", rt->out[i]->read);
     } else {
         const char *why = reason_of(rt, i);
         mn__buf_puts(b, ",\"reason\":");

@@ -521,6 +521,14 @@ TEST(first_bytes_reads_further_only_when_unsure)
     ASSERT_EQ(mn_pipeline_run(p, NULL, rt, text, len), 0);
     ASSERT_EQ(mn_route_explain(rt, &ex, &exn), 0);
     ASSERT(strstr(ex, "; read ") != NULL);
+    /* the JSON says how much of the text an answer is about, and only when not all of it */
+    const char *json;
+    size_t json_len;
+    ASSERT_EQ(mn_route_json(rt, text, len, MN_ROUTE_JSON_NO_TIMES, &json, &json_len), 0);
+    char want[64];
+    snprintf(want, sizeof want, "\"read_bytes\":%zu}", look->read);
+    ASSERT(strstr(json, want) != NULL);
+    ASSERT(strstr(strstr(json, "\"whole\":"), "read_bytes") > strstr(json, "\"look\":"));
     mn_route_free(rt);
     mn_pipelines_free(ps);
 }
