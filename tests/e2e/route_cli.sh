@@ -44,6 +44,16 @@ R --explain "$EN"
 check "--explain: ordinary English runs every English model" \
     'grep -q "spam .*ran  *ham " $TMP/out && grep -q "sentiment .*ran" $TMP/out && grep -q "ner .*ran" $TMP/out && grep -q "keywords .*ran" $TMP/out'
 
+# The shipped language step looks at the first 250 bytes and, being sure, stops there; the
+# other steps read the whole text.
+LONG="$DE $DE $DE $DE $DE $DE"
+R --explain "$LONG"
+check "--explain: the language step read only a first look of a ${#LONG}-character text" \
+    'grep -q "lang .*ran  *deu 1.000; read 2[0-9][0-9] of [0-9]* bytes" $TMP/out && ! grep -q "keywords .*read " $TMP/out'
+R --no-times "$LONG"
+check "JSON: the language step says how much it read, the others do not" \
+    'python3 -c "import json; s=json.load(open(\"$TMP/out\"))[\"steps\"]; assert 200 <= s[\"lang\"][\"read_bytes\"] <= 250 and \"read_bytes\" not in s[\"keywords\"], s"'
+
 R --no-times "$DE"
 check "JSON: one object per text, English models null in the output" \
     'python3 -c "import json,sys; r=json.load(open(\"$TMP/out\")); o=r[\"output\"]; assert o[\"language\"]==\"deu\" and o[\"spam\"] is None and len(o[\"keywords\"])>0 and r[\"steps\"][\"ner\"][\"status\"]==\"skipped\", o"'
