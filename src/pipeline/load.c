@@ -339,8 +339,8 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
     const yaml_node_t *model = NULL, *name = NULL, *first = NULL, *sure = NULL;
     st->k = -1;
     st->slot_ok = st->slot_label = st->slot_score = st->slot_count = UINT32_MAX;
-    static const char *const keys[] = {"model",      "name",  "when", "k",
-                                       "threshold",  "timeout_ms", "after", "lang",
+    static const char *const keys[] = {"model",     "name",        "when",   "k",
+                                       "threshold", "timeout_ms",  "after",  "lang",
                                        "max_bytes", "first_bytes", "sure_at"};
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
