@@ -156,10 +156,7 @@ static inline uint32_t bucket_row(const mn_clf_bucket_slot *slots, uint32_t mask
 }
 
 #if defined(MN_CLF_AVX2)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
 #define POPCNT_FN __attribute__((target("popcnt,bmi2")))
-#else
-#define ALWAYS_INLINE inline
 #endif
 
 /* Row of bucket id b through the rank lines (see mn_clf_rank_line), and in *kept 1 if the
@@ -167,8 +164,8 @@ static inline uint32_t bucket_row(const mn_clf_bucket_slot *slots, uint32_t mask
  * of the word leaves the set bits at or below it: the count is its rank in the word plus one,
  * which rows_before allows for, and the top bit is whether it is kept. Inlined into callers
  * built with and without the popcnt instruction. */
-static ALWAYS_INLINE uint32_t ranked_row(const mn_clf_rank_line *lines, uint32_t b,
-                                         uint32_t *kept)
+static MN_ALWAYS_INLINE uint32_t ranked_row(const mn_clf_rank_line *lines, uint32_t b,
+                                            uint32_t *kept)
 {
     const mn_clf_rank_line *l = &lines[b / MN_CLF_RANK_IDS];
     unsigned w = b % MN_CLF_RANK_IDS / 64;
@@ -188,9 +185,9 @@ static ALWAYS_INLINE uint32_t ranked_row(const mn_clf_rank_line *lines, uint32_t
  * prefetch does no harm. With the caches cleared between texts, as the other steps of a
  * pipeline do, the two prefetches took the lang step from 20.5 to 18.8 us a text; without,
  * from 16.5 to 16.2. */
-static ALWAYS_INLINE size_t map_ranked(const mn_clf_rank_line *lines, const char *rows_at,
-                                       size_t row_bytes, const float *scales, uint32_t *rows,
-                                       size_t from, size_t to, size_t dest)
+static MN_ALWAYS_INLINE size_t map_ranked(const mn_clf_rank_line *lines, const char *rows_at,
+                                          size_t row_bytes, const float *scales, uint32_t *rows,
+                                          size_t from, size_t to, size_t dest)
 {
     size_t w = dest;
     for (size_t i = from; i < to; i++) {

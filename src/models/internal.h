@@ -10,18 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/compiler.h" /* MN_PREFETCH, MN_ALWAYS_INLINE */
 #include "micronlp/models.h"
-
-/* Asks the CPU to start loading an address that will be read soon (used where lookups are
- * scattered over tables larger than the caches). A no-op on compilers without the builtin. */
-#if defined(__GNUC__)
-#define MN_PREFETCH(addr) __builtin_prefetch(addr)
-/* The same into the L2 cache, for data read after many other loads */
-#define MN_PREFETCH_L2(addr) __builtin_prefetch(addr, 0, 2)
-#else
-#define MN_PREFETCH(addr) ((void)(addr))
-#define MN_PREFETCH_L2(addr) ((void)(addr))
-#endif
 
 typedef struct mn_model_ops {
     const char *name; /* "classifier", "fasttext" */

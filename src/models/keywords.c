@@ -75,11 +75,6 @@ enum {
     SLOT_KW_NORM = 1,
 };
 #define NONE UINT32_MAX
-#if defined(__GNUC__)
-#define KW_INLINE inline __attribute__((always_inline))
-#else
-#define KW_INLINE inline
-#endif
 
 /* Section 'KWPR' (little-endian). */
 typedef struct kw_params {
@@ -899,9 +894,9 @@ typedef struct kw_mem {
  * and to probe. Without reuse, every token is worked out as if its spelling were new, and
  * without narrow every pair is a 64-bit key (the general paths, for
  * tests/unit/models/keywords.c to compare with). */
-static KW_INLINE int analyse_tokens(kw_run *r, kw_mem *m, size_t n, size_t nwtok_kinds,
-                                    size_t nlong, uint32_t *nwords_out, uint32_t *nwtok_out,
-                                    int reuse, int narrow)
+static MN_ALWAYS_INLINE int analyse_tokens(kw_run *r, kw_mem *m, size_t n, size_t nwtok_kinds,
+                                           size_t nlong, uint32_t *nwords_out, uint32_t *nwtok_out,
+                                           int reuse, int narrow)
 {
     kw_tok *tok = m->tok;
     uint32_t *stab = m->stab, *wtab = m->wtab;
@@ -1682,10 +1677,11 @@ static int rank_few(kw_mem *m, uint32_t np, size_t k, mn_keyword *out, size_t *g
 /* mn_keywords_extract_ex; with rank_all, without rank_few (every phrase scored and ranked: the
  * general path, for tests/unit/models/keywords.c to compare with). Inlined, so that
  * mn_keywords_extract_ex is the extraction in profiles (callgrind --toggle-collect). */
-static KW_INLINE int extract_ranked(const mn_model *model, mn_scratch *s, const char *text,
-                                    size_t len, const char *lang, size_t lang_len,
-                                    const mn_keywords_options *opts, size_t k, mn_keyword *out,
-                                    size_t *n_out, mn_keywords_info *info, int rank_all)
+static MN_ALWAYS_INLINE int extract_ranked(const mn_model *model, mn_scratch *s, const char *text,
+                                           size_t len, const char *lang, size_t lang_len,
+                                           const mn_keywords_options *opts, size_t k,
+                                           mn_keyword *out, size_t *n_out, mn_keywords_info *info,
+                                           int rank_all)
 {
     if (n_out)
         *n_out = 0;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/compiler.h" /* MN_ALWAYS_INLINE */
+
 /* Length of the sequence announced by lead byte c (0 for bytes that can never start one) and
  * the allowed range of its second byte; later bytes are always 80..BF. */
 static inline size_t mn__utf8_lead_info(unsigned c, unsigned *lo, unsigned *hi)

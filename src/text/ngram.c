@@ -136,12 +136,6 @@ static inline uint64_t window_hash(uint64_t window, size_t n)
     return mn__hash64_mix4to8((first4 << 32) + last4, n);
 }
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 /* The buckets of the 256 one-byte n-grams for fm's bucket count, remembered per thread like
  * fastmod_of: a quarter of an ASCII word's n-grams (minn 1, maxn 4) are single letters, a table
  * lookup instead of a hash and a remainder. */
@@ -163,8 +157,8 @@ static const uint32_t *byte_buckets(const fastmod *fm)
  * readable bytes after it, for minn = lo .. maxn = hi <= 8; out has room for all. Inlined with
  * the shipped lo and hi as constants, so that the loop over lengths unrolls into a fixed set
  * of hashes of one load, each length's shifts constant. */
-static ALWAYS_INLINE size_t ascii_ngrams(const unsigned char *v, size_t vlen, size_t lo,
-                                         size_t hi, const fastmod *fm, uint32_t *out)
+static MN_ALWAYS_INLINE size_t ascii_ngrams(const unsigned char *v, size_t vlen, size_t lo,
+                                            size_t hi, const fastmod *fm, uint32_t *out)
 {
     const uint32_t *one = byte_buckets(fm);
     size_t total = 0;

@@ -138,12 +138,6 @@ static const unsigned char aflags[256] = {
 #undef PU
 #undef MB
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 static inline int in(int32_t cp, int32_t lo, int32_t hi)
 {
     return cp >= lo && cp <= hi;
@@ -278,8 +272,8 @@ static inline int classify_bmp(int32_t cp)
 
 /* Class, length (*n) and code point (*cp) of the character at s[i], i < len. An ill-formed
  * byte is C_BAD with *n = 1 and *cp = -1. */
-static ALWAYS_INLINE int peek(const unsigned char *s, size_t len, size_t i, size_t *n,
-                              int32_t *cp)
+static MN_ALWAYS_INLINE int peek(const unsigned char *s, size_t len, size_t i, size_t *n,
+                                 int32_t *cp)
 {
     unsigned char c = s[i];
     if (c < 0x80) {
@@ -800,8 +794,8 @@ static inline int email_ahead(const unsigned char *s, size_t len, size_t e)
  * e-mails, handles, hashtags, signed numbers, keycaps) goes through next_general from the same
  * position, so the tokens are exactly the same (tests/unit/text/tokenize.c checks the two
  * paths against each other). */
-static ALWAYS_INLINE int next_token(mn_tokenizer *t, const unsigned char *s, size_t len,
-                                     size_t *pos, mn_token *tok)
+static MN_ALWAYS_INLINE int next_token(mn_tokenizer *t, const unsigned char *s, size_t len,
+                                       size_t *pos, mn_token *tok)
 {
     size_t i = *pos;
     if (i >= len)
