@@ -6,10 +6,34 @@
 #ifndef MN_TEXT_INTERNAL_H
 #define MN_TEXT_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/compiler.h" /* MN_ALWAYS_INLINE */
+
+/* A byte per code point of the Basic Multilingual Plane, computed by `compute` a page of 256
+ * code points at a time on first use: text in one script keeps asking about the same few
+ * hundred characters, and a table read costs less than utf8proc's property lookup and the
+ * tests around it. Thread-safe: a page is filled once under a lock, then read without one.
+ * Declare a table static, with only `compute` set. */
+typedef struct mn__cp_pages {
+    unsigned char (*compute)(int32_t cp);
+    unsigned char tab[256][256];
+    atomic_uchar ready[256];
+} mn__cp_pages;
+
+/* Fills page `page` of t if no thread has; returns it (cp_pages.c). */
+const unsigned char *mn__cp_pages_fill(mn__cp_pages *t, unsigned page);
+
+/* The page of t holding cp (< 0x10000): index it with cp & 0xFF. */
+static inline const unsigned char *mn__cp_page(mn__cp_pages *t, int32_t cp)
+{
+    unsigned pg = (unsigned)cp >> 8;
+    if (!atomic_load_explicit(&t->ready[pg], memory_order_acquire))
+        return mn__cp_pages_fill(t, pg);
+    return t->tab[pg];
+}
 
 /* Length of the sequence announced by lead byte c (0 for bytes that can never start one) and
  * the allowed range of its second byte; later bytes are always 80..BF. */

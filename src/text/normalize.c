@@ -289,14 +289,11 @@ static inline int solo_boundary(const solo *tab, const char *s, size_t len, size
  * composes them algorithmically). A text of ASCII and inert code points, whose runs of
  * non-starters are already in canonical order (classes never decreasing), is then its own
  * NFKC and case folding but for ASCII capitals, which fold to small letters. Mark stripping is
- * left to the general path. Inert code points of the BMP are kept per 256-code-point page,
- * built on first use: 0 for not inert, else 1 + the combining class. Others take the general
- * path. tests/unit/text/normalize.c checks every BMP code point's entry against the canonical
- * decompositions and compares the two paths on random words. */
-static uint8_t inert_tab[256][256];
-static atomic_uchar inert_ready[256];
-
-static uint8_t inert_of(int32_t cp)
+ * left to the general path. Inert code points of the BMP are kept in a table of pages filled
+ * on first use (mn__cp_pages): 0 for not inert, else 1 + the combining class. Others take the
+ * general path. tests/unit/text/normalize.c checks every BMP code point's entry against the
+ * canonical decompositions and compares the two paths on random words. */
+static unsigned char inert_of(int32_t cp)
 {
     if ((cp >= 0x1100 && cp < 0x1200) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
         (cp >= 0xD800 && cp < 0xE000))
@@ -307,22 +304,14 @@ static uint8_t inert_of(int32_t cp)
         (p->comb_index != UINT16_MAX && (p->comb_index & 0x8000)) || p->combining_class < 0 ||
         p->combining_class > 254)
         return 0;
-    return (uint8_t)(p->combining_class + 1);
+    return (unsigned char)(p->combining_class + 1);
 }
 
-static const uint8_t *inert_page(int32_t cp)
+static mn__cp_pages inert_pages = {.compute = inert_of};
+
+static inline const unsigned char *inert_page(int32_t cp)
 {
-    unsigned pg = (unsigned)cp >> 8;
-    if (!atomic_load_explicit(&inert_ready[pg], memory_order_acquire)) {
-        pthread_mutex_lock(&solo_lock);
-        if (!atomic_load_explicit(&inert_ready[pg], memory_order_relaxed)) {
-            for (int i = 0; i < 256; i++)
-                inert_tab[pg][i] = inert_of((int32_t)(pg << 8 | (unsigned)i));
-            atomic_store_explicit(&inert_ready[pg], 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&solo_lock);
-    }
-    return inert_tab[pg];
+    return mn__cp_page(&inert_pages, cp);
 }
 
 /* Writes s (len bytes, s[from] not ASCII, s[0..from) ASCII and already in out) to out (at

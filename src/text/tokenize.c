@@ -29,8 +29,6 @@
  */
 #include "micronlp/text.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -242,32 +240,17 @@ static int classify(int32_t cp)
     }
 }
 
-/* classify of the Basic Multilingual Plane, by pages of 256 code points filled at first use:
- * text in one script keeps asking about the same few hundred letters, and utf8proc's property
- * lookup and the tests above cost more than a byte read. */
-static unsigned char class_tab[256][256];
-static atomic_uchar class_ready[256];
-static pthread_mutex_t class_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int class_page_fill(int32_t cp)
+/* classify of the Basic Multilingual Plane, from a table filled page by page. */
+static unsigned char class_byte(int32_t cp)
 {
-    unsigned pg = (unsigned)cp >> 8;
-    pthread_mutex_lock(&class_lock);
-    if (!atomic_load_explicit(&class_ready[pg], memory_order_relaxed)) {
-        for (unsigned i = 0; i < 256; i++)
-            class_tab[pg][i] = (unsigned char)classify((int32_t)(pg << 8 | i));
-        atomic_store_explicit(&class_ready[pg], 1, memory_order_release);
-    }
-    pthread_mutex_unlock(&class_lock);
-    return class_tab[pg][cp & 0xFF];
+    return (unsigned char)classify(cp);
 }
+
+static mn__cp_pages class_pages = {.compute = class_byte};
 
 static inline int classify_bmp(int32_t cp)
 {
-    unsigned pg = (unsigned)cp >> 8;
-    if (!atomic_load_explicit(&class_ready[pg], memory_order_acquire))
-        return class_page_fill(cp);
-    return class_tab[pg][cp & 0xFF];
+    return mn__cp_page(&class_pages, cp)[cp & 0xFF];
 }
 
 /* Class, length (*n) and code point (*cp) of the character at s[i], i < len. An ill-formed
