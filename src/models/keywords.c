@@ -111,6 +111,12 @@ typedef struct kw_code {
     uint32_t is_label;
 } kw_code;
 
+/* Where one language's filter lies in an array of them: from word off, bits - 1 = mask. */
+typedef struct kw_span {
+    uint32_t off;
+    uint32_t mask;
+} kw_span;
+
 typedef struct mn_keywords {
     mn_model base;
     mn_file *file; /* the mapping, or NULL for a built model */
@@ -132,12 +138,10 @@ typedef struct mn_keywords {
     uint64_t filter_mask; /* filter bits - 1 */
     uint64_t *lang_filter; /* built at load: the languages' own filters (lang_filter_at) */
     struct {
-        uint32_t off;  /* first word of the language's filter in lang_filter */
-        uint32_t mask; /* its bits - 1 */
-        uint32_t first_off;  /* first word of its filter of phrase starts in first_filter */
-        uint32_t first_mask; /* its bits - 1 */
+        kw_span stop;  /* the language's filter in lang_filter */
+        kw_span first; /* its filter of phrase starts in first_filter */
     } *lang_filter_at;
-    uint64_t *first_filter; /* built at load from firsts (first_filter_has), or NULL */
+    uint64_t *first_filter; /* built at load from firsts (first_filter_build), or NULL */
 } mn_keywords;
 
 static inline uint32_t shift_of(const mn_keywords *kw)
@@ -145,19 +149,41 @@ static inline uint32_t shift_of(const mn_keywords *kw)
     return 64u - kw->p.bucket_bits;
 }
 
+/* The filters below are bitsets of hash bits: a clear bit says no entry has that hash. */
+static inline int bit_get(const uint64_t *words, uint64_t bit)
+{
+    return (int)((words[bit >> 6] >> (bit & 63)) & 1);
+}
+
+static inline void bit_set(uint64_t *words, uint64_t bit)
+{
+    words[bit >> 6] |= (uint64_t)1 << (bit & 63);
+}
+
+/* Bits of a filter of n entries at about per bits each: a power of two, from 64 up to cap. */
+static size_t filter_bits(size_t n, size_t per, size_t cap)
+{
+    size_t bits = 64;
+    while (bits < cap && bits < n * per)
+        bits <<= 1;
+    return bits;
+}
+
+/* The next filter of `bits` bits in an array of them that holds *words words so far. */
+static kw_span span_next(size_t bits, size_t *words)
+{
+    kw_span sp = {.off = (uint32_t)*words, .mask = (uint32_t)(bits - 1)};
+    *words += bits / 64;
+    return sp;
+}
+
 /* 0 if no list has h; 1 if one may. Most words and phrases looked up are on no list, and
  * the filter answers them from one bit instead of reading the bucket's index entry, hashes
  * and language ids: three cache lines from about 250 KB of tables for stopwords-iso. It reads
  * the hash's low bits because the top ones only pick the bucket. */
-static inline int filter_bit(const uint64_t *filter, uint64_t mask, uint64_t h)
-{
-    uint64_t bit = h & mask;
-    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
-}
-
 static inline int filter_may_have(const mn_keywords *kw, uint64_t h)
 {
-    return filter_bit(kw->filter, kw->filter_mask, h);
+    return bit_get(kw->filter, h & kw->filter_mask);
 }
 
 /* A language's own filter: bit (h >> 40) & mask set for each of its entries' hashes, about 32
@@ -169,88 +195,56 @@ static inline uint64_t lang_filter_bit(uint64_t h, uint32_t mask)
     return (h >> 40) & mask;
 }
 
-static inline int lang_filter_has(const uint64_t *filter, uint32_t mask, uint64_t h)
-{
-    uint64_t bit = lang_filter_bit(h, mask);
-    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
-}
-
-/* A language's filter of phrase starts: bit h & mask set for the first token of each of its
+/* A language's filters of phrase starts: bit h & mask set for the first token of each of its
  * stop phrases of two or more tokens (kw_first), about 64 bits each (64 bytes for English's 8
  * tokens, 2 KB for Chinese's 216), so that all but about 1 in 64 tokens that start none skip
  * the windows of tokens from them (mark_pass): combining and looking up the hashes of those
- * windows cost more than the rest of the stop marks. */
-static inline int first_filter_has(const uint64_t *filter, uint32_t mask, uint64_t h)
-{
-    uint64_t bit = h & mask;
-    return (int)((filter[bit >> 6] >> (bit & 63)) & 1);
-}
-
-/* The filters of phrase starts (first_filter_has), when the model has kw->firsts. */
+ * windows cost more than the rest of the stop marks. Built when the model has kw->firsts. */
 static int first_filter_build(mn_keywords *kw)
 {
-    uint32_t nl = kw->p.nlangs;
     size_t total = 0;
-    for (uint32_t l = 0; l < nl; l++) {
+    for (uint32_t l = 0; l < kw->p.nlangs; l++) {
         size_t count = 0;
         for (uint32_t i = 0; i < kw->nfirsts; i++)
             count += kw->firsts[i].lang == l;
-        size_t bits = 64;
-        while (bits < ((size_t)1 << 24) && bits < count * 64)
-            bits <<= 1;
-        kw->lang_filter_at[l].first_off = (uint32_t)total;
-        kw->lang_filter_at[l].first_mask = (uint32_t)(bits - 1);
-        total += bits / 64;
+        kw->lang_filter_at[l].first = span_next(filter_bits(count, 64, (size_t)1 << 24), &total);
     }
     kw->first_filter = mn_calloc(total ? total : 1, sizeof *kw->first_filter);
     if (!kw->first_filter)
         return MN_ENOMEM;
     for (uint32_t i = 0; i < kw->nfirsts; i++) {
-        const kw_first *f = &kw->firsts[i];
-        uint64_t bit = f->h & kw->lang_filter_at[f->lang].first_mask;
-        kw->first_filter[kw->lang_filter_at[f->lang].first_off + (bit >> 6)] |=
-            (uint64_t)1 << (bit & 63);
+        kw_span sp = kw->lang_filter_at[kw->firsts[i].lang].first;
+        bit_set(kw->first_filter + sp.off, kw->firsts[i].h & sp.mask);
     }
     return 0;
 }
 
 /* Derives the filters from kw->hashes: the one of all lists, about 8 bits an entry (32 KB for
  * stopwords-iso), so about 1 word in 13 that is on no list still scans its bucket; and one per
- * language (lang_filter_has). */
+ * language (lang_filter_bit). */
 static int filter_build(mn_keywords *kw)
 {
-    size_t bits = 64;
-    while (bits < ((size_t)1 << 28) && bits < (size_t)kw->p.nentries * 8)
-        bits <<= 1;
+    size_t bits = filter_bits(kw->p.nentries, 8, (size_t)1 << 28);
     kw->filter = mn_calloc(bits / 64, sizeof *kw->filter);
     if (!kw->filter)
         return MN_ENOMEM;
     kw->filter_mask = bits - 1;
-    for (uint32_t i = 0; i < kw->p.nentries; i++) {
-        uint64_t bit = kw->hashes[i] & kw->filter_mask;
-        kw->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
-    }
+    for (uint32_t i = 0; i < kw->p.nentries; i++)
+        bit_set(kw->filter, kw->hashes[i] & kw->filter_mask);
     uint32_t nl = kw->p.nlangs;
     kw->lang_filter_at = mn_calloc(nl ? nl : 1, sizeof *kw->lang_filter_at);
     if (!kw->lang_filter_at)
         return MN_ENOMEM;
     size_t total = 0;
-    for (uint32_t l = 0; l < nl; l++) {
-        size_t lbits = 64;
-        while (lbits < ((size_t)1 << 24) && lbits < (size_t)kw->langs[l].words * 32)
-            lbits <<= 1;
-        kw->lang_filter_at[l].off = (uint32_t)total;
-        kw->lang_filter_at[l].mask = (uint32_t)(lbits - 1);
-        total += lbits / 64;
-    }
+    for (uint32_t l = 0; l < nl; l++)
+        kw->lang_filter_at[l].stop =
+            span_next(filter_bits(kw->langs[l].words, 32, (size_t)1 << 24), &total);
     kw->lang_filter = mn_calloc(total ? total : 1, sizeof *kw->lang_filter);
     if (!kw->lang_filter)
         return MN_ENOMEM;
     for (uint32_t i = 0; i < kw->p.nentries; i++) {
-        uint64_t h = kw->hashes[i];
-        uint32_t l = kw->lang_of[i];
-        uint64_t bit = lang_filter_bit(h, kw->lang_filter_at[l].mask);
-        kw->lang_filter[kw->lang_filter_at[l].off + (bit >> 6)] |= (uint64_t)1 << (bit & 63);
+        kw_span sp = kw->lang_filter_at[kw->lang_of[i]].stop;
+        bit_set(kw->lang_filter + sp.off, lang_filter_bit(kw->hashes[i], sp.mask));
     }
     return kw->firsts ? first_filter_build(kw) : 0;
 }
@@ -259,10 +253,10 @@ static int filter_build(mn_keywords *kw)
  * (mark_pass) would otherwise reload them from the model after every write to a token's
  * flags, which may alias anything. */
 typedef struct stop_probe {
-    const uint64_t *filter; /* the language's own filter (lang_filter_has) */
+    const uint64_t *filter; /* the language's own filter (lang_filter_bit) */
     uint32_t filter_mask;
     uint32_t first_mask;
-    const uint64_t *first; /* its filter of phrase starts (first_filter_has), or NULL */
+    const uint64_t *first; /* its filter of phrase starts (first_filter_build), or NULL */
     const uint32_t *index;
     const uint64_t *hashes;
     const uint16_t *lang_of;
@@ -272,12 +266,11 @@ typedef struct stop_probe {
 
 static inline stop_probe stop_probe_of(const mn_keywords *kw, uint32_t lang)
 {
-    return (stop_probe){.filter = kw->lang_filter + kw->lang_filter_at[lang].off,
-                        .filter_mask = kw->lang_filter_at[lang].mask,
-                        .first_mask = kw->lang_filter_at[lang].first_mask,
-                        .first = kw->first_filter
-                                     ? kw->first_filter + kw->lang_filter_at[lang].first_off
-                                     : NULL,
+    kw_span stop = kw->lang_filter_at[lang].stop, first = kw->lang_filter_at[lang].first;
+    return (stop_probe){.filter = kw->lang_filter + stop.off,
+                        .filter_mask = stop.mask,
+                        .first_mask = first.mask,
+                        .first = kw->first_filter ? kw->first_filter + first.off : NULL,
                         .index = kw->index, .hashes = kw->hashes, .lang_of = kw->lang_of,
                         .shift = shift_of(kw), .lang = lang};
 }
@@ -298,13 +291,13 @@ static inline int probe_scan(const stop_probe *sp, uint64_t h)
 
 static inline int probe_may_have(const stop_probe *sp, uint64_t h)
 {
-    return lang_filter_has(sp->filter, sp->filter_mask, h);
+    return bit_get(sp->filter, lang_filter_bit(h, sp->filter_mask));
 }
 
 /* 0 if no stop phrase of two or more tokens of sp->lang starts with the token hashed h. */
 static inline int probe_may_start(const stop_probe *sp, uint64_t h)
 {
-    return !sp->first || first_filter_has(sp->first, sp->first_mask, h);
+    return !sp->first || bit_get(sp->first, h & sp->first_mask);
 }
 
 /* 1 if (h, sp->lang) is an entry. */
