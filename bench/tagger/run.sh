@@ -7,8 +7,8 @@
 #   POS  Brown, 400 train / 50 valid / 50 test files (scripts/models/pos.sh), simple and full tags
 #   NER  one model on wikigold + BTC + WNUT17 train parts, tested on each test part
 #        (scripts/models/ner.sh)
-# micronlp's models are trained as the shipped ones are: pruned to fit 2,000,000 bytes (POS
-# full tags: 4,500,000), with --max-size.
+# micronlp's models are trained as the shipped ones are (scripts/models/tagger-recipe.sh: 8
+# epochs, pruned with --max-size to fit 2,000,000 bytes; POS full tags 4,500,000).
 # Measures accuracy / exact-span entity F1 (conlleval rules, bench/tagger/score.py for the peers,
 # `micronlp eval` for micronlp), training time (wall, and CPU = user + sys of the training
 # process), tagging speed in process on one thread (tokens/s over the test files, after
@@ -33,6 +33,8 @@ $py -c 'import nltk' 2>/dev/null || { echo "run.sh: apt-get install -y python3-n
 [ -f data/pos/test.simple.txt ] || bash scripts/models/pos.sh "$build"
 [ -f data/ner/wnut17.test.txt ] || bash scripts/models/ner.sh "$nerdir" "$build"
 
+# shellcheck source=scripts/models/tagger-recipe.sh
+. scripts/models/tagger-recipe.sh
 out=bench/out/tagger
 mkdir -p "$out/java"
 [ -n "${SUMMARY_ONLY:-}" ] || javac -cp "$jar" -d "$out/java" bench/tagger/OpenNlpBench.java
@@ -80,14 +82,14 @@ if [ -z "${SUMMARY_ONLY:-}" ]; then
         case $part in
         pos-simple | pos-full)
             tags=${part#pos-}
-            max=2000000
-            [ "$tags" = full ] && max=4500000
-            run_micronlp "$part" brown 8 "$max" "data/pos/train.$tags.txt" "data/pos/valid.$tags.txt" "data/pos/test.$tags.txt"
+            max=${TAGGER_MAX_BYTES[pos]}
+            [ "$tags" = full ] && max=${TAGGER_MAX_BYTES[pos-full]}
+            run_micronlp "$part" brown "$TAGGER_EPOCHS" "$max" "data/pos/train.$tags.txt" "data/pos/valid.$tags.txt" "data/pos/test.$tags.txt"
             run_nltk "$part" brown "data/pos/train.$tags.txt" "data/pos/test.$tags.txt"
             run_opennlp "$part" pos "data/pos/train.$tags.txt" "data/pos/test.$tags.txt"
             ;;
         ner)
-            run_micronlp ner conll 8 2000000 data/ner/train.txt data/ner/valid.txt "${ner_tests[@]}"
+            run_micronlp ner conll "$TAGGER_EPOCHS" "${TAGGER_MAX_BYTES[ner]}" data/ner/train.txt data/ner/valid.txt "${ner_tests[@]}"
             run_nltk ner conll data/ner/train.txt "${ner_tests[@]}"
             run_opennlp ner ner data/ner/train.txt "${ner_tests[@]}"
             ;;

@@ -25,6 +25,8 @@ set -euo pipefail
 # A fixed timestamp makes a rebuild from the same data byte-identical (reproducible-builds.org).
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764288000}
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/models/tagger-recipe.sh
+. scripts/models/tagger-recipe.sh
 src=${1:-../shared/data/ner}
 build=${2:-build}
 bin=$build/micronlp
@@ -78,8 +80,8 @@ for f in wikigold.valid wnut17.valid; do cat "$out/$f.txt"; echo; done >"$out/va
 # 0.2864 for the 3.8 MB model, all above NLTK and OpenNLP (docs/BENCHMARKS.md).
 /usr/bin/time -f "ner.sh: train: %e s wall, %U s user, %S s sys, %M KB max RSS" \
     "$bin" train --type tagger --task ner --format conll --input "$out/train.txt" \
-    --valid "$out/valid.txt" --output models/ner.mnlp --epoch "${EPOCH:-8}" --seed 1 \
-    --max-size 2000000
+    --valid "$out/valid.txt" --output models/ner.mnlp --epoch "${EPOCH:-$TAGGER_EPOCHS}" \
+    --seed 1 --max-size "${TAGGER_MAX_BYTES[ner]}"
 for t in wikigold btc wnut17; do
     echo "== $t test"
     "$bin" eval --model models/ner.mnlp --input "$out/$t.test.txt" --format conll

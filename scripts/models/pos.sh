@@ -18,6 +18,8 @@ set -euo pipefail
 # A fixed timestamp makes a rebuild from the same data byte-identical (reproducible-builds.org).
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1764288000}
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/models/tagger-recipe.sh
+. scripts/models/tagger-recipe.sh
 build=${1:-build}
 bin=$build/micronlp
 [ -x "$bin" ] || { echo "pos.sh: $bin not found: build first (cmake -S . -B $build -G Ninja && ninja -C $build)" >&2; exit 1; }
@@ -55,10 +57,10 @@ echo "pos.sh: $(wc -l <"$out/train.full.txt") train, $(wc -l <"$out/valid.full.t
 train() { # tagset output max-size
     /usr/bin/time -f "pos.sh: $1: %e s wall, %U s user, %S s sys, %M KB max RSS" \
         "$bin" train --type tagger --task pos --format brown --input "$out/train.$1.txt" \
-        --valid "$out/valid.$1.txt" --output "$2" --epoch "${EPOCH:-8}" --seed 1 \
-        --max-size "$3"
+        --valid "$out/valid.$1.txt" --output "$2" --epoch "${EPOCH:-$TAGGER_EPOCHS}" \
+        --seed 1 --max-size "$3"
     "$bin" eval --model "$2" --input "$out/test.$1.txt" --format brown
 }
-train simple models/pos.mnlp 2000000
-train full "$out/pos-full.mnlp" 4500000
+train simple models/pos.mnlp "${TAGGER_MAX_BYTES[pos]}"
+train full "$out/pos-full.mnlp" "${TAGGER_MAX_BYTES[pos-full]}"
 ls -l models/pos.mnlp "$out/pos-full.mnlp"
