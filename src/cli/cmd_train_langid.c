@@ -28,6 +28,8 @@ typedef struct langid_opts {
     int format; /* mn_data_format */
     int no_normalize;
     int keep_punct;
+    int fold_digits;
+    int shape_features;
     int tokenizer; /* 0 unicode, 1 whitespace */
     int quiet;
     int verbose;
@@ -98,6 +100,10 @@ int cmd_train_langid(int argc, char **argv)
         o.cfg.clf.token_flags |= MN_TOKENS_KEEP_PUNCT;
     if (o.tokenizer == 1)
         o.cfg.clf.token_flags |= MN_TOKENS_WHITESPACE;
+    if (o.fold_digits)
+        o.cfg.clf.token_flags |= MN_TOKENS_FOLD_DIGITS;
+    if (o.shape_features)
+        o.cfg.clf.token_flags |= MN_TOKENS_SHAPE;
 
     if (cli_check_input("--input", o.input, 0) != 0 ||
         (o.valid && cli_check_input("--valid", o.valid, 0) != 0) ||

@@ -55,6 +55,11 @@ static const char *const cli_tokenizer_names[] = {"unicode", "whitespace", NULL}
         {"keep-punct", NULL, OPT_BOOL, 1, 0, NULL, OWN(keep_punct), NULL,                          \
          "make punctuation and symbol tokens features too (left out by default)", 0},              \
         {"tokenizer", NULL, OPT_ENUM, 1, 0, cli_tokenizer_names, OWN(tokenizer), NULL,             \
-         "unicode: words, URLs, e-mails, emoji, CJK; whitespace: split on spaces as fastText", 0}
+         "unicode: words, URLs, e-mails, emoji, CJK; whitespace: split on spaces as fastText", 0}, \
+        {"fold-digits", NULL, OPT_BOOL, 1, 0, NULL, OWN(fold_digits), NULL,                        \
+         "every digit reads as 0 (1961 and 1848 are one feature)", 0},                            \
+        {"shape-features", NULL, OPT_BOOL, 1, 0, NULL, OWN(shape_features), NULL,                  \
+         "three features of each text's shape: its length, mean word length and sentence length", \
+         0}
 
 #endif

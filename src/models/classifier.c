@@ -348,11 +348,13 @@ static inline int ascii_token(const unsigned char *text, size_t text_len, size_t
     return !(any & HI_BITS);
 }
 
-/* Copies text[0..len) to out with ASCII capitals lower-cased, other bytes unchanged, and
- * returns 1 if the text is all ASCII. Most tokens are ASCII, which NFKC and mark stripping
- * leave alone and case folding only lower-cases (mn_normalize's own ASCII path does the
- * same), so their normalised bytes are read from this copy, at the token's own offsets. */
-static int fold_ascii(const char *text, size_t len, char *out)
+/* Copies text[0..len) to out with ASCII capitals lower-cased (if upper) and digits 1-9 made 0
+ * (if digits), other bytes unchanged, and returns 1 if the text is all ASCII. Most tokens are
+ * ASCII, which NFKC and mark stripping leave alone and case folding only lower-cases
+ * (mn_normalize's own ASCII path does the same), so their normalised bytes are read from this
+ * copy, at the token's own offsets. */
+static MN_ALWAYS_INLINE int fold_ascii_as(const char *text, size_t len, char *out, int upper,
+                                          int digits)
 {
     const unsigned char *s = (const unsigned char *)text;
     unsigned char *o = (unsigned char *)out;
@@ -364,9 +366,16 @@ static int fold_ascii(const char *text, size_t len, char *out)
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
         hi = _mm_or_si128(hi, x);
         /* c - 'A' < 26 unsigned, as a signed compare after moving 'A' to -128 */
-        __m128i up = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'A'))),
-                                    _mm_set1_epi8((char)(-128 + 26)));
-        x = _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        if (upper) {
+            __m128i up = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'A'))),
+                                        _mm_set1_epi8((char)(-128 + 26)));
+            x = _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+        }
+        if (digits) { /* c - '1' < 9: clear to '0' (0x30), which '1'..'9' all contain */
+            __m128i dg = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - '1'))),
+                                        _mm_set1_epi8((char)(-128 + 9)));
+            x = _mm_andnot_si128(_mm_and_si128(dg, _mm_set1_epi8(0x0F)), x);
+        }
         _mm_storeu_si128((__m128i *)(void *)(o + i), x);
     }
     any = (unsigned)_mm_movemask_epi8(hi);
@@ -374,9 +383,28 @@ static int fold_ascii(const char *text, size_t len, char *out)
     for (; i < len; i++) {
         unsigned c = s[i];
         any |= c & 0x80;
-        o[i] = (unsigned char)(c - 'A' < 26u ? c | 0x20 : c);
+        if (upper && c - 'A' < 26u)
+            c |= 0x20;
+        if (digits && c - '1' < 9u)
+            c = '0';
+        o[i] = (unsigned char)c;
     }
     return !any;
+}
+
+static int fold_ascii(const char *text, size_t len, char *out)
+{
+    return fold_ascii_as(text, len, out, 1, 0);
+}
+
+static int fold_ascii_digits(const char *text, size_t len, char *out)
+{
+    return fold_ascii_as(text, len, out, 1, 1);
+}
+
+static int fold_digits_only(const char *text, size_t len, char *out)
+{
+    return fold_ascii_as(text, len, out, 0, 1);
 }
 
 /* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
@@ -427,50 +455,158 @@ static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src
 /* Tokens cut and hashed per call. */
 #define TOKEN_BATCH 256
 
+/* Digits 1-9 of buf[0..len) become 0 (MN_TOKENS_FOLD_DIGITS). */
+static void fold_digits(char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)(buf[i] - '1') < 9u)
+            buf[i] = '0';
+}
+
 /* Where a text's tokens are hashed from: the text itself, or its lower-cased copy
  * (fold_ascii) when case folding, in which an ASCII token is already its normal form, at the
- * same offsets; *all_ascii when no token needs mn_normalize. */
-static int hash_source(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
-                       const char **src, int *all_ascii)
+ * same offsets; *all_ascii when no token needs mn_normalize. With MN_TOKENS_FOLD_DIGITS the
+ * copy (made even without case folding) has its digits folded too. */
+static int hash_source(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
+                       const char *text, size_t len, const char **src, int *all_ascii)
 {
     *src = text;
     *all_ascii = !norm_flags;
-    if (norm_flags & MN_NORM_CASEFOLD) {
+    int digits = (token_flags & MN_TOKENS_FOLD_DIGITS) != 0;
+    if ((norm_flags & MN_NORM_CASEFOLD) || digits) {
         char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
         if (!f)
             return MN_ENOMEM;
-        *all_ascii = fold_ascii(text, len, f);
+        if (!(norm_flags & MN_NORM_CASEFOLD))
+            (void)fold_digits_only(text, len, f); /* *all_ascii stays !norm_flags */
+        else if (digits)
+            *all_ascii = fold_ascii_digits(text, len, f);
+        else
+            *all_ascii = fold_ascii(text, len, f);
         *src = f;
     }
     return 0;
 }
 
 /* Token tok's normalised bytes and their hash: as next_hashed gave them from src for an ASCII
- * token, else norm_token's output, hashed again. */
-static int token_word(unsigned norm_flags, mn_scratch *s, const char *text, size_t len,
-                      const char *src, int all_ascii, const mn_token *tok, const char **w,
-                      size_t *wl, uint64_t *h)
+ * token, else norm_token's output (digits folded if asked: it is the scratch's own copy, since
+ * a text with norm_flags 0 has all_ascii set), hashed again. */
+static int token_word(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
+                      const char *text, size_t len, const char *src, int all_ascii,
+                      const mn_token *tok, const char **w, size_t *wl, uint64_t *h)
 {
     *w = src + tok->off;
     *wl = tok->len;
     if (all_ascii || ascii_token((const unsigned char *)text, len, tok->off, tok->len))
         return 0;
     int rc = norm_token(norm_flags, s, text + tok->off, tok->len, w, wl);
-    if (rc == 0)
+    if (rc == 0) {
+        if (token_flags & MN_TOKENS_FOLD_DIGITS)
+            fold_digits((char *)(uintptr_t)*w, *wl);
         *h = mn_hash64(*w, *wl);
+    }
     return rc;
 }
 
+/* ---- the text's shape (MN_TOKENS_SHAPE) -------------------------------------------------- */
+
+enum { SHAPE_FEATURES = 5 };
+
+/* What the shape features are made of: the text's sentence ends and whether it has non-ASCII
+ * bytes (shape_begin, one pass), and its feature tokens' code points (shape_add each). */
+typedef struct shape_stats {
+    uint64_t code_points;
+    uint64_t ends; /* '.', '!' and '?' bytes */
+    int non_ascii;
+} shape_stats;
+
+static void shape_begin(shape_stats *st, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    uint64_t ends = 0;
+    unsigned hi = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    __m128i any = _mm_setzero_si128(), sums = _mm_setzero_si128();
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        any = _mm_or_si128(any, x);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')),
+                                              _mm_cmpeq_epi8(x, _mm_set1_epi8('!'))),
+                                 _mm_cmpeq_epi8(x, _mm_set1_epi8('?')));
+        /* the matches as 1s, summed into two 64-bit lanes */
+        sums = _mm_add_epi64(sums, _mm_sad_epu8(_mm_and_si128(m, _mm_set1_epi8(1)),
+                                                _mm_setzero_si128()));
+    }
+    uint64_t lane[2];
+    memcpy(lane, &sums, sizeof lane);
+    ends = lane[0] + lane[1];
+    hi = (unsigned)_mm_movemask_epi8(any);
+#endif
+    for (; i < len; i++) {
+        hi |= u[i] & 0x80u;
+        ends += (uint64_t)(u[i] == '.') + (u[i] == '!') + (u[i] == '?');
+    }
+    *st = (shape_stats){.ends = ends, .non_ascii = hi != 0};
+}
+
+/* A token's code points: its bytes, less the UTF-8 continuation bytes an ASCII text has none of. */
+static inline void shape_add(shape_stats *st, const char *text, const mn_token *tok)
+{
+    uint64_t cps = tok->len;
+    if (st->non_ascii) {
+        const unsigned char *p = (const unsigned char *)text + tok->off;
+        for (uint32_t i = 0; i < tok->len; i++)
+            cps -= (p[i] & 0xC0u) == 0x80u;
+    }
+    st->code_points += cps;
+}
+
+/* floor(log2(x)), x >= 1 */
+static inline unsigned ilog2_u64(uint64_t x)
+{
+    return 63u - (unsigned)__builtin_clzll(x);
+}
+
+/* The SHAPE_FEATURES hashes of a text's shape, from its ntok feature tokens (ntok >= 1): three
+ * buckets, each alone, then length with word size and word size with sentence length; each the
+ * hash of 5 bytes {0xFF, 'S', feature, bucket, bucket or 0}, which no token has (0xFF is never
+ * in UTF-8). All in integers, so that every build buckets alike:
+ *   length:    floor(log2(ntok + 1)), at most 20;
+ *   word size: floor(2 * code points / ntok), at most 40;
+ *   sentence:  floor(2 * log2(ntok / sentences + 1)) = floor(log2(((ntok + sentences) /
+ *              sentences)^2)), sentences = the count of '.', '!', '?' within 1..ntok, at most
+ *              40. */
+static void shape_hashes(uint64_t ntok, const shape_stats *st, uint64_t *out)
+{
+    uint64_t n = ntok < (1ull << 30) ? ntok : (1ull << 30);
+    uint64_t ends = st->ends;
+    uint64_t sent = ends ? (ends < n ? ends : n) : 1;
+    uint64_t q = ((n + sent) * (n + sent)) / (sent * sent);
+    uint64_t bucket[3] = {ilog2_u64(n + 1), st->code_points * 2 / n, ilog2_u64(q)};
+    static const uint64_t cap[3] = {20, 40, 40};
+    unsigned char b[3];
+    for (unsigned k = 0; k < 3; k++)
+        b[k] = (unsigned char)(bucket[k] < cap[k] ? bucket[k] : cap[k]);
+    static const unsigned char pair[SHAPE_FEATURES][2] = {{0, 3}, {1, 3}, {2, 3}, {0, 1}, {1, 2}};
+    for (unsigned k = 0; k < SHAPE_FEATURES; k++) {
+        unsigned char key[5] = {0xFF, 'S', (unsigned char)k, b[pair[k][0]],
+                                pair[k][1] < 3 ? b[pair[k][1]] : 0};
+        out[k] = mn_hash64(key, sizeof key);
+    }
+}
+
 /* The hash of each feature token of a text, mn_hash64 of norm_token's output, into h (room
- * for len + 1), and their count in *n. Tokens are cut and hashed in batches (a call per
- * batch, not per token), all from hash_source; the few tokens with non-ASCII bytes are then
- * normalised and hashed again one by one. */
+ * for len + 1), and their count in *n; st, if not NULL, sums what the shape features need.
+ * Tokens are cut and hashed in batches (a call per batch, not per token), all from
+ * hash_source; the few tokens with non-ASCII bytes are then normalised and hashed again one
+ * by one. */
 static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
-                       const char *text, size_t len, uint64_t *h, size_t *n)
+                       const char *text, size_t len, uint64_t *h, size_t *n, shape_stats *st)
 {
     const char *src;
     int all_ascii;
-    int rc = hash_source(norm_flags, s, text, len, &src, &all_ascii);
+    int rc = hash_source(norm_flags, token_flags, s, text, len, &src, &all_ascii);
     if (rc)
         return rc;
     mn_tokenizer t;
@@ -482,10 +618,12 @@ static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
         for (size_t i = 0; i < got && !all_ascii; i++) {
             const char *w;
             size_t wl;
-            if ((rc = token_word(norm_flags, s, text, len, src, all_ascii, &tok[i], &w, &wl,
-                                 &h[count + i])))
+            if ((rc = token_word(norm_flags, token_flags, s, text, len, src, all_ascii, &tok[i],
+                                 &w, &wl, &h[count + i])))
                 return rc;
         }
+        for (size_t i = 0; st && i < got; i++)
+            shape_add(st, text, &tok[i]);
         count += got;
     } while (got == TOKEN_BATCH);
     *n = count;
@@ -495,12 +633,20 @@ static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
 int mn__clf_word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s, const char *text, size_t len,
                         const uint64_t **hashes, size_t *n)
 {
-    uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1) * sizeof *h);
+    uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1 + SHAPE_FEATURES) * sizeof *h);
     if (!h)
         return MN_ENOMEM;
-    int rc = word_hashes(norm_flags, token_flags, s, text, len, h, n);
+    shape_stats st = {0};
+    int shape = (token_flags & MN_TOKENS_SHAPE) != 0;
+    if (shape)
+        shape_begin(&st, text, len);
+    int rc = word_hashes(norm_flags, token_flags, s, text, len, h, n, shape ? &st : NULL);
     if (rc)
         return rc;
+    if (shape && *n) {
+        shape_hashes(*n, &st, h + *n);
+        *n += SHAPE_FEATURES;
+    }
     *hashes = h;
     return 0;
 }
@@ -541,18 +687,25 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
     size_t cap = 2 + len * per_byte;
     if (p->maxn > 0 && p->bucket > 0)
         cap += (size_t)(p->maxn - p->minn + 1) * 3 * (len + 1);
+    int shape = (p->token_flags & MN_TOKENS_SHAPE) != 0;
+    if (shape)
+        cap += SHAPE_FEATURES;
     uint32_t *rows = mn__scratch_reserve(s, SLOT_ROWS, cap * sizeof *rows);
-    uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1) * sizeof *h);
+    uint64_t *h = mn__scratch_reserve(s, SLOT_HASHES, (len + 1 + SHAPE_FEATURES) * sizeof *h);
     if (!rows || !h)
         return MN_ENOMEM;
     size_t n = 0, nh = 0;
+    shape_stats st = {0};
+    if (shape)
+        shape_begin(&st, text, len);
     rows[n++] = 0; /* bias */
     int buckets = p->bucket > 0;
     /* First the ids: word hashes, and the bucket ids of character and word n-grams. The table
      * lookups come after, in batches, so the next lookups can be prefetched while one waits.
      * Character n-grams need each normalised token, so they go token by token. */
     if (!(p->maxn > 0 && buckets)) {
-        int rc = word_hashes(p->norm_flags, p->token_flags, s, text, len, h, &nh);
+        int rc = word_hashes(p->norm_flags, p->token_flags, s, text, len, h, &nh,
+                             shape ? &st : NULL);
         if (rc)
             return rc;
     } else {
@@ -568,7 +721,7 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
          * bytes are normalised one by one. */
         const char *src;
         int all_ascii;
-        int rc = hash_source(p->norm_flags, s, text, len, &src, &all_ascii);
+        int rc = hash_source(p->norm_flags, p->token_flags, s, text, len, &src, &all_ascii);
         if (rc)
             return rc;
         mn_tokenizer t;
@@ -587,9 +740,11 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
             for (size_t i = 0; i < got_tok; i++, nh++) {
                 const char *w;
                 size_t wl;
-                if ((rc = token_word(p->norm_flags, s, text, len, src, all_ascii, &tok[i], &w,
-                                     &wl, &h[nh])))
+                if ((rc = token_word(p->norm_flags, p->token_flags, s, text, len, src, all_ascii,
+                                     &tok[i], &w, &wl, &h[nh])))
                     return rc;
+                if (shape)
+                    shape_add(&st, text, &tok[i]);
                 uint64_t wh = h[nh];
                 ngram_memo *m = &memo[wh & (nmemo - 1)];
                 while (m->wl1 && (m->h != wh || m->wl1 != wl + 1))
@@ -628,17 +783,22 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
         got = got < cap - n ? got : cap - n;
         n = map_buckets(c, rows, n, n + got);
     }
+    size_t nwords = nh; /* the tokens, then the shape features (which n-grams do not span) */
+    if (shape && nh) {
+        shape_hashes(nh, &st, h + nh);
+        nwords += SHAPE_FEATURES;
+    }
     /* again, in case the text was long; the last LOOKAHEAD in a loop with no prefetch */
     const mn_clf_word_slot *slots = c->word_slots;
     uint32_t mask = c->word_mask;
     size_t i = 0;
-    for (; i + LOOKAHEAD < nh; i++) {
+    for (; i + LOOKAHEAD < nwords; i++) {
         MN_PREFETCH(&slots[(uint32_t)h[i + LOOKAHEAD] & mask]);
         uint32_t r = word_row(slots, mask, h[i]);
         rows[n] = r;
         n += r != 0;
     }
-    for (; i < nh; i++) {
+    for (; i < nwords; i++) {
         uint32_t r = word_row(slots, mask, h[i]);
         rows[n] = r;
         n += r != 0;
@@ -1146,7 +1306,9 @@ static int add_matrix(mn_file_writer *w, const mn_clf_matrix *m, uint32_t tf, ui
 
 int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w)
 {
-    int rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
+    int rc = (c->p.token_flags & MN__TOKENS_V2) ? mn_file_writer_need_version(w, 2) : 0;
+    if (!rc)
+        rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
     if (!rc)
         rc = mn_file_writer_add(w, TAG_VOCAB, c->vocab, (size_t)c->p.nwords * 8);
     if (!rc && c->p.pruned)
@@ -1275,7 +1437,9 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
         p->nout != (p->loss == MN_LOSS_HS ? nl - 1 : nl) || p->word_ngrams > 16 ||
         p->maxn > 64 || (p->maxn && (p->minn < 1 || p->minn > p->maxn)) ||
         (!p->pruned && p->nbuckets != p->bucket) || p->nwords > (1u << 30) ||
-        p->nbuckets > (1u << 30) || p->qinput > 1 || p->qoutput > 1 || p->pruned > 1) {
+        p->nbuckets > (1u << 30) || p->qinput > 1 || p->qoutput > 1 || p->pruned > 1 ||
+        (p->token_flags & ~MN__TOKENS_KNOWN) ||
+        ((p->token_flags & MN__TOKENS_V2) && mn_file_version(f) < 2)) {
         rc = mn_err_set(err, MN_ECORRUPT, "classifier parameters are inconsistent");
         goto fail;
     }

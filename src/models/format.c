@@ -167,6 +167,7 @@ typedef struct wsection {
 
 struct mn_file_writer {
     uint32_t model_type;
+    uint32_t version;
     wsection *secs;
     size_t n, cap;
     int open; /* 1 while secs[n-1] was started with begin and may still be appended to */
@@ -180,7 +181,17 @@ int mn_file_writer_new(uint32_t model_type, mn_file_writer **out)
     if (!w)
         return MN_ENOMEM;
     w->model_type = model_type;
+    w->version = 1;
     *out = w;
+    return 0;
+}
+
+int mn_file_writer_need_version(mn_file_writer *w, uint32_t version)
+{
+    if (!w || version < 1 || version > MN_FORMAT_VERSION)
+        return MN_EINVAL;
+    if (version > w->version)
+        w->version = version;
     return 0;
 }
 
@@ -381,7 +392,7 @@ int mn_file_writer_commit(mn_file_writer *w, const char *path, mn_err *err)
         goto fail;
     }
     header h = {
-        .version = MN_FORMAT_VERSION,
+        .version = w->version,
         .model_type = w->model_type,
         .section_count = (uint32_t)w->n,
         .file_size = pos,

@@ -45,7 +45,11 @@
 #include "micronlp/err.h"
 
 #define MN_FORMAT_MAGIC "MICRONLP"
-#define MN_FORMAT_VERSION 1u
+/* Version 2: a classifier may use the token flags MN_TOKENS_FOLD_DIGITS and MN_TOKENS_SHAPE,
+ * which a version-1 reader would ignore and so answer wrongly. A file that needs nothing of
+ * version 2 is still written as version 1 (mn_file_writer_need_version), so older builds read
+ * every model they can read right. */
+#define MN_FORMAT_VERSION 2u
 #define MN_FORMAT_ALIGN 64u
 
 /* Section tags are four ASCII characters read as a little-endian u32. */
@@ -58,6 +62,10 @@ typedef struct mn_file_writer mn_file_writer;
 
 /* Creates an empty writer. Returns 0, MN_EINVAL (out is NULL) or MN_ENOMEM. */
 int mn_file_writer_new(uint32_t model_type, mn_file_writer **out);
+/* Raises the version the file is written with (default 1) to at least version, for a model
+ * that uses something a reader of an older version would misread. Returns 0, or MN_EINVAL for
+ * a NULL writer or a version outside 1..MN_FORMAT_VERSION. */
+int mn_file_writer_need_version(mn_file_writer *w, uint32_t version);
 /* Frees the writer and its section copies; NULL is a no-op. */
 void mn_file_writer_free(mn_file_writer *w);
 

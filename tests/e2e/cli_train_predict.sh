@@ -109,6 +109,20 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert sorted(r["labels"]) == ["food", "sport"], r' "$TMP/out"
 
+# ---- digit folding and shape features: named in the model, and they survive quantisation ----
+S=$TMP/shape.mnlp
+expect "train --fold-digits --shape-features" 0 "" "$BIN" train --input "$TMP/train.txt" \
+    --output "$S" --epoch 5 --fold-digits --shape-features --quiet
+expect "info of a shape model" 0 "" "$BIN" info --model "$S"
+check "info says the tokens: unicode+digits0+shape" grep -q "tokens *unicode+digits0+shape" "$TMP/out"
+check "info says format version 2" grep -q "version 2" "$TMP/out"
+expect "quantize a shape model" 0 "" "$BIN" quantize --model "$S" --output "$TMP/shape-q.mnlp"
+expect "quantized shape model predicts" 0 "" "$BIN" predict --model "$TMP/shape-q.mnlp" <"$TMP/two.txt"
+check "quantized shape answers: sport then food" \
+    bash -c "[[ \$(cut -d' ' -f1 '$TMP/out' | tr '\n' ' ') == 'sport food ' ]]"
+expect "info of a plain model says format version 1" 0 "" "$BIN" info --model "$M"
+check "plain model: format version 1" grep -q "version 1" "$TMP/out"
+
 # ---- quantize -----------------------------------------------------------------------------
 Q=$TMP/q.mnlp
 expect "quantize" 0 "" "$BIN" quantize --model "$M" --output "$Q" --input "$TMP/test.txt"

@@ -20,7 +20,7 @@ trap 'rm -rf "$TMP"' EXIT
 # name | floor (accuracy on the sample) | measured when built | size limit (bytes)
 MODELS='
 spam       0.93 0.945 1048576
-topic      0.52 0.555 1048576
+topic      0.52 0.550 1048576
 sentiment  0.78 0.815 1048576
 toxicity   0.87 0.900 1048576
 '

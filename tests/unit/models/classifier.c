@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "micronlp/alloc.h"
 #include "micronlp/models.h"
 #include "test.h"
@@ -540,6 +542,46 @@ TEST(early_stopping_on_validation)
  * around the 8- and 16-byte chunks, capitals, joiners, URLs, e-mails, numbers, non-ASCII
  * letters, marks, emoji, ill-formed bytes and long runs; some are long enough for several
  * batches; every flag set and tokenizer mode. */
+/* The reference of the token flags FOLD_DIGITS and SHAPE, written out plainly: a token's
+ * normalised bytes with digits 1-9 as 0, then hashed; the shape buckets found by counting up
+ * instead of by bit tricks and integer logarithms. */
+static uint64_t plain_word_hash(unsigned tf, const char *w, size_t wl)
+{
+    static char buf[1 << 16];
+    if (!(tf & MN_TOKENS_FOLD_DIGITS) || wl > sizeof buf)
+        return mn_hash64(w, wl);
+    for (size_t i = 0; i < wl; i++)
+        buf[i] = (w[i] >= '1' && w[i] <= '9') ? '0' : w[i];
+    return mn_hash64(buf, wl);
+}
+
+/* Appends the 5 shape hashes of a text whose feature tokens are toks[0..n), n >= 1. */
+static size_t plain_shape(const char *text, size_t len, const mn_token *toks, size_t n,
+                          uint64_t *out)
+{
+    uint64_t cps = 0, ends = 0;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < toks[i].len; j++)
+            if (((unsigned char)text[toks[i].off + j] >> 6) != 2)
+                cps++;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(".!?", text[i]) && text[i])
+            ends++;
+    uint64_t sent = ends == 0 ? 1 : ends > n ? n : ends;
+    unsigned b[3] = {0, 0, 0};
+    while (b[0] < 20 && (2ull << b[0]) <= n + 1)
+        b[0]++;
+    b[1] = (unsigned)(2 * cps / n > 40 ? 40 : 2 * cps / n);
+    while (b[2] < 40 && (2ull << b[2]) * sent * sent <= (n + sent) * (n + sent))
+        b[2]++;
+    unsigned char keys[5][5] = {{0xFF, 'S', 0, b[0], 0}, {0xFF, 'S', 1, b[1], 0},
+                                {0xFF, 'S', 2, b[2], 0}, {0xFF, 'S', 3, b[0], b[1]},
+                                {0xFF, 'S', 4, b[1], b[2]}};
+    for (int k = 0; k < 5; k++)
+        out[k] = mn_hash64(keys[k], 5);
+    return 5;
+}
+
 TEST(word_hashes_match_reference)
 {
     static const char *pieces[] = {
@@ -547,14 +589,20 @@ TEST(word_hashes_match_reference)
         "1,000", "10%", "-5", "_", "-", "'", "don't", ".", ",", "!!", ":", "@", "#t", "@u", "~",
         "=", "<", "\x01", "\x7F", "http://X.com/A", "www.Ab.org", "Bo@Ex.com", "3rd",
         "é", "É", "ﬁ", "ß", "İ", "\xCC\x81", "日", "Ａ", "Москва", "😀", "\xFF", "\xC3",
-        "\xE2\x82", "\xE2\x80\x99", "\xC2\xA0",
+        "\xE2\x82", "\xE2\x80\x99", "\xC2\xA0", "Ｑ１９", "٣",
     };
     static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS,
                                      8 /* an unknown bit alone */};
     static const unsigned tokens[] = {0, MN_TOKENS_KEEP_PUNCT, MN_TOKENS_WHITESPACE,
-                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT};
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT,
+                                      MN_TOKENS_FOLD_DIGITS, MN_TOKENS_SHAPE,
+                                      MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE |
+                                          MN_TOKENS_KEEP_PUNCT,
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS |
+                                          MN_TOKENS_SHAPE};
+    static mn_token toks[4096];
     size_t nascii = 0; /* the ASCII pieces come first */
     while ((unsigned char)pieces[nascii][0] < 0x80)
         nascii++;
@@ -562,7 +610,7 @@ TEST(word_hashes_match_reference)
     ASSERT_EQ(mn_scratch_new(&s), 0);
     uint64_t rng = 0x9E3779B97F4A7C15ull;
     static char text[4096];
-    static uint64_t want[4096 + 1];
+    static uint64_t want[4096 + 6];
     for (int iter = 0; iter < 50000; iter++) {
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         size_t len = 0, cap = (rng >> 40) % 8 == 0 ? sizeof text : 200;
@@ -598,8 +646,11 @@ TEST(word_hashes_match_reference)
             const char *w;
             size_t wl;
             ASSERT_EQ(norm_token(norm, s, text + tok.off, tok.len, &w, &wl), 0);
-            want[nw++] = mn_hash64(w, wl);
+            toks[nw] = tok;
+            want[nw++] = plain_word_hash(tf, w, wl);
         }
+        if ((tf & MN_TOKENS_SHAPE) && nw)
+            nw += plain_shape(text, len, toks, nw, want + nw);
         const uint64_t *got;
         size_t ng = 0;
         ASSERT_EQ(mn__clf_word_hashes(norm, tf, s, text, len, &got, &ng), 0);
@@ -625,6 +676,8 @@ static size_t features_plain(const mn_classifier *c, mn_scratch *s, const char *
     const mn_clf_params *p = &c->p;
     size_t n = 0, nh = 0;
     rows[n++] = 0;
+    static mn_token toks[1 << 14];
+    static char folded[1 << 16];
     mn_tokenizer t;
     mn_token tok;
     mn_tokenizer_init(&t, text, len);
@@ -633,12 +686,20 @@ static size_t features_plain(const mn_classifier *c, mn_scratch *s, const char *
         size_t wl;
         if (norm_token(p->norm_flags, s, text + tok.off, tok.len, &w, &wl) != 0)
             return 0;
+        if ((p->token_flags & MN_TOKENS_FOLD_DIGITS) && wl <= sizeof folded) {
+            for (size_t i = 0; i < wl; i++)
+                folded[i] = (w[i] >= '1' && w[i] <= '9') ? '0' : w[i];
+            w = folded;
+        }
+        toks[nh] = tok;
         h[nh++] = mn_hash64(w, wl);
         n += mn_char_ngrams(w, wl, (int)p->minn, (int)p->maxn, p->bucket, rows + n, 1u << 20);
     }
     if (p->word_ngrams > 1 && nh > 1)
         n += mn_word_ngrams(h, nh, (int)p->word_ngrams, p->bucket, rows + n, 1u << 20);
     n = map_buckets(c, rows, 1, n);
+    if ((p->token_flags & MN_TOKENS_SHAPE) && nh)
+        nh += plain_shape(text, len, toks, nh, h + nh);
     for (size_t i = 0; i < nh; i++) {
         uint32_t r = word_row(c->word_slots, c->word_mask, h[i]);
         rows[n] = r;
@@ -661,15 +722,19 @@ TEST(repeated_words_give_the_same_features)
     static const char *words[] = {"the", "The", "THE", "cat", "Cat", "sat", "ünïcode", "ÜNÏCODE",
                                   "a", "on", "mat", "mats", "x", "Straße", "STRASSE", "!",
                                   "Москва", "МОСКВА", "ﬁne", "Ａb", "e\xCC\x81", "日本", "don't",
-                                  "3.14", "\xFF", "😀", "a,b", "\xE2\x82"};
+                                  "3.14", "\xFF", "😀", "a,b", "\xE2\x82", "1961", "Ｑ１９",
+                                  "end.", "why?!"};
     static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS};
     static const unsigned tokens[] = {0, MN_TOKENS_KEEP_PUNCT, MN_TOKENS_WHITESPACE,
-                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT};
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT,
+                                      MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE,
+                                      MN_TOKENS_KEEP_PUNCT | MN_TOKENS_SHAPE,
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS};
     static char text[1 << 14];
     static uint32_t want[1 << 20];
-    static uint64_t h[1 << 14];
+    static uint64_t h[(1 << 14) + 8];
     uint64_t rng = 12345;
     for (int iter = 0; iter < 3000; iter++) {
         size_t len = 0, goal = iter % 10 == 0 ? sizeof text - 64 : (size_t)(iter % 400);
@@ -707,6 +772,136 @@ TEST(repeated_words_give_the_same_features)
     mn_scratch_free(s2);
     mn_model_release(pruned);
     mn_model_release(full);
+}
+
+/* Texts of 8-12 random words, never seen twice, of 4-5 letters (label "short") or 9-12
+ * ("long"): no word tells the label, only the mean word length does. */
+static const char *write_word_size_data(const char *name, uint64_t rng, int lines)
+{
+    const char *path = mn_test_tmp_path(name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    for (int i = 0; i < lines; i++) {
+        int lng = i % 2;
+        fprintf(f, "__label__%s", lng ? "long" : "short");
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int words = 8 + (int)((rng >> 40) % 5);
+        for (int w = 0; w < words; w++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            int letters = lng ? 9 + (int)((rng >> 20) % 4) : 4 + (int)((rng >> 20) % 2);
+            fputc(' ', f);
+            for (int j = 0; j < letters; j++)
+                fputc('a' + (int)((rng >> (j * 5 % 59)) % 26), f);
+        }
+        fputs(".\n", f);
+    }
+    fclose(f);
+    return path;
+}
+
+static mn_model *train_flags(const mn_dataset *d, unsigned token_flags)
+{
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 8;
+    cfg.epoch = 10;
+    cfg.word_ngrams = 1;
+    cfg.token_flags = token_flags;
+    mn_model *m = NULL;
+    mn_err err;
+    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
+        fprintf(stderr, "train: %s\n", err.msg);
+    return m;
+}
+
+/* MN_TOKENS_SHAPE lets a model learn what no word says (here the mean word length), and
+ * MN_TOKENS_FOLD_DIGITS makes numbers of one shape one feature; a model using either is saved
+ * as format version 2 (older builds must refuse it, not misread it), and a file that claims
+ * version 1 with those flags is refused as inconsistent. */
+TEST(shape_and_digit_features)
+{
+    mn_dataset *train = NULL, *test = NULL;
+    mn_err err;
+    char tp[4096], vp[4096], pp[4096], sp[4096]; /* mn_test_tmp_path's buffer is reused */
+    ASSERT(write_word_size_data("shape-train.txt", 7, 400) != NULL);
+    snprintf(tp, sizeof tp, "%s", mn_test_tmp_path("shape-train.txt"));
+    ASSERT_EQ(mn_dataset_load(tp, MN_DATA_AUTO, NULL, &train, &err), 0);
+    ASSERT(write_word_size_data("shape-test.txt", 99, 200) != NULL);
+    snprintf(vp, sizeof vp, "%s", mn_test_tmp_path("shape-test.txt"));
+    ASSERT_EQ(mn_dataset_load(vp, MN_DATA_AUTO, NULL, &test, &err), 0);
+    mn_model *plain = train_flags(train, 0);
+    mn_model *shaped = train_flags(train, MN_TOKENS_SHAPE | MN_TOKENS_FOLD_DIGITS);
+    ASSERT(plain && shaped);
+    double a_plain = accuracy(plain, test), a_shaped = accuracy(shaped, test);
+    ASSERT(a_plain <= 0.7);
+    ASSERT(a_shaped >= 0.95);
+    ASSERT_STREQ(mn_model_meta(shaped, "tokens"), "unicode+digits0+shape");
+    ASSERT_STREQ(mn_model_meta(plain, "tokens"), "unicode");
+
+    /* digits: "1961" and "1848" (and fullwidth "１９６１", NFKC's 1961) hash alike with the
+     * flag, not without */
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    static const char *nums[] = {"paid 1961", "paid 1848", "paid １９６１"};
+    for (int k = 0; k < 2; k++) {
+        unsigned tf = k ? MN_TOKENS_FOLD_DIGITS : 0, norm = MN_NORM_NFKC | MN_NORM_CASEFOLD;
+        uint64_t first[2];
+        for (int i = 0; i < 3; i++) {
+            const uint64_t *h;
+            size_t n;
+            ASSERT_EQ(mn__clf_word_hashes(norm, tf, s, nums[i], strlen(nums[i]), &h, &n), 0);
+            ASSERT_EQ(n, 2);
+            if (i == 0)
+                memcpy(first, h, sizeof first);
+            ASSERT_EQ(h[0], first[0]);
+            ASSERT_EQ(h[1] == first[1], i != 1 || k);
+        }
+    }
+
+    /* files: version 1 without the flags, 2 with; the same answers after reopening */
+    snprintf(pp, sizeof pp, "%s", mn_test_tmp_path("plain.mnlp"));
+    snprintf(sp, sizeof sp, "%s", mn_test_tmp_path("shaped.mnlp"));
+    ASSERT_EQ(mn_model_save(plain, pp, &err), 0);
+    ASSERT_EQ(mn_model_save(shaped, sp, &err), 0);
+    mn_file *f = NULL;
+    ASSERT_EQ(mn_file_open(pp, &f, &err), 0);
+    ASSERT_EQ(mn_file_version(f), 1);
+    mn_file_close(f);
+    ASSERT_EQ(mn_file_open(sp, &f, &err), 0);
+    ASSERT_EQ(mn_file_version(f), 2);
+    mn_file_close(f);
+    mn_model *back = NULL;
+    ASSERT_EQ(mn_model_open(sp, &back, &err), 0);
+    ASSERT_NEAR(accuracy(back, test), a_shaped, 0.0);
+    mn_model_release(back);
+
+    /* the shaped file made to claim version 1 (header checksum redone): refused */
+    FILE *fh = fopen(sp, "r+b");
+    ASSERT(fh != NULL);
+    unsigned char head[48];
+    ASSERT_EQ(fread(head, 1, sizeof head, fh), sizeof head);
+    head[8] = 1;
+    uint64_t sum = XXH3_64bits(head, 40);
+    for (int i = 0; i < 8; i++)
+        head[40 + i] = (unsigned char)(sum >> (8 * i));
+    ASSERT_EQ(fseek(fh, 0, SEEK_SET), 0);
+    ASSERT_EQ(fwrite(head, 1, sizeof head, fh), sizeof head);
+    fclose(fh);
+    back = NULL;
+    ASSERT_EQ(mn_model_open(sp, &back, &err), MN_ECORRUPT);
+    ASSERT(back == NULL);
+    ASSERT(strstr(err.msg, "classifier parameters are inconsistent") != NULL);
+
+    unlink(pp);
+    unlink(sp);
+    unlink(tp);
+    unlink(vp);
+    mn_scratch_free(s);
+    mn_model_release(plain);
+    mn_model_release(shaped);
+    mn_dataset_free(train);
+    mn_dataset_free(test);
 }
 
 /* The SSE2 sums of 8-bit rows (qsum_*, 16 weights per load and then 4) and the AVX2 ones
@@ -1026,7 +1221,7 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                   TEST_ENTRY(training_survives_allocation_failures)
                                       TEST_ENTRY(autotune_returns_a_good_model)
                                           TEST_ENTRY(early_stopping_on_validation)
-                                              TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features)
+                                              TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features) TEST_ENTRY(shape_and_digit_features)
                                                   TEST_ENTRY(quantized_row_sums_match_scalar)
                                                       TEST_ENTRY(blocked_scores_match_scalar)
                                                       TEST_ENTRY(softmax_steps_match_scalar)

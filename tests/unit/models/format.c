@@ -236,7 +236,7 @@ TEST(roundtrip)
     ASSERT_EQ(stat(path, &st), 0);
     ASSERT_EQ(mn_file_size(f), st.st_size);
     ASSERT_EQ(mn_file_model_type(f), MN_TAG('T', 'E', 'S', 'T'));
-    ASSERT_EQ(mn_file_version(f), MN_FORMAT_VERSION);
+    ASSERT_EQ(mn_file_version(f), 1); /* nothing asked for more */
 
     const void *p = NULL;
     size_t n = 99;
@@ -422,6 +422,12 @@ TEST(writer_misuse)
     ASSERT_EQ(mn_file_writer_commit(w, NULL, &err), MN_EINVAL);
     ASSERT_EQ(mn_file_writer_commit(w, "", &err), MN_EINVAL);
     ASSERT_EQ(mn_file_writer_commit(NULL, "x", &err), MN_EINVAL);
+    /* the version: 1 unless a model asks for more, never lowered, never past this build's */
+    ASSERT_EQ(mn_file_writer_need_version(NULL, 2), MN_EINVAL);
+    ASSERT_EQ(mn_file_writer_need_version(w, 0), MN_EINVAL);
+    ASSERT_EQ(mn_file_writer_need_version(w, MN_FORMAT_VERSION + 1), MN_EINVAL);
+    ASSERT_EQ(mn_file_writer_need_version(w, 2), 0);
+    ASSERT_EQ(mn_file_writer_need_version(w, 1), 0);
 
     char dir[64], path[128];
     ASSERT(make_tmpdir(dir, sizeof dir));
@@ -430,6 +436,7 @@ TEST(writer_misuse)
     mn_file_writer_free(w);
     mn_file *f = NULL;
     ASSERT_EQ(mn_file_open(path, &f, &err), 0);
+    ASSERT_EQ(mn_file_version(f), 2);
     const void *p;
     size_t n;
     ASSERT_EQ(mn_file_section(f, TAG_LABL, &p, &n), 0);
@@ -614,7 +621,7 @@ TEST(refuse_version)
     ASSERT(buf);
     wr32(buf + 8, 7);
     ASSERT(refused(dir, buf, len, MN_EVERSION,
-                   "format version 7 is newer than this build supports (1); upgrade micronlp"));
+                   "format version 7 is newer than this build supports (2); upgrade micronlp"));
     reseal(buf, len); /* a genuine newer file is refused the same way */
     ASSERT(refused(dir, buf, len, MN_EVERSION, "format version 7 is newer"));
     wr32(buf + 8, 0);
