@@ -8,8 +8,8 @@
 #   --bin PATH       use this micronlp binary instead of building build-bench/micronlp
 #   --seeds "S ..."  seeds for micronlp and fastText (default "1 2 3"; scikit-learn has none)
 #   --also "OPTS"    one more micronlp row: the shared recipe plus OPTS instead of the shipped
-#                    micronlp-only options (default "--keep-punct", the recipe before 2026-11-30;
-#                    "" for none)
+#                    micronlp-only options (default "--keep-punct", the recipe before the
+#                    shape features; "" for none)
 #
 # Why: the topic test split is 100 files, and paragraphs of one file are alike, so one file more
 # or less right moves test accuracy by a point; the 93 files of valid.txt are as few. The train
