@@ -36,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_CLASSIFIER, &w))
         return 0;
+    /* a file with the version-2 token flags (FOLD_DIGITS, SHAPE) says version 2, as a saved
+     * one would, so that their prediction paths are reached, not only refused */
+    if (data[48] & 0x0C)
+        mn_file_writer_need_version(w, 2);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);
     fuzz_open_and_use(w, "classifier", predict_one);
