@@ -41,29 +41,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-die() {
-    echo "cv.sh: $*" >&2
-    exit 1
-}
-log() { echo "== $*" >&2; }
-
-PY=/usr/bin/python3
-[ -x $PY ] || die "/usr/bin/python3 is missing (apt-get install python3)"
-$PY -c 'import sklearn' 2>/dev/null || die "scikit-learn is missing for /usr/bin/python3 (apt-get install python3-sklearn)"
-FT=$(command -v fasttext) || die "fasttext is not installed (apt-get install fasttext)"
-
-# shellcheck source=scripts/models/recipes.sh
-. scripts/models/recipes.sh
-
-if [ -z "$bin" ]; then
-    log "building micronlp (Release) in build-bench/"
-    if [ ! -f build-bench/build.ninja ]; then
-        cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 || die "cmake configure failed"
-    fi
-    ninja -C build-bench micronlp-cli >&2 || die "building micronlp failed (ninja -C build-bench micronlp-cli)"
-    bin=build-bench/micronlp
-fi
-[ -x "$bin" ] || die "$bin: not an executable"
+prog=cv.sh
+# shellcheck source=bench/models/common.sh
+. bench/models/common.sh
+build_micronlp
 
 work=bench/out/models-cv
 f=$work/folds

@@ -54,21 +54,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-die() {
-    echo "run.sh: $*" >&2
-    exit 1
-}
-log() { echo "== $*" >&2; }
-
-PY=/usr/bin/python3
-[ -x $PY ] || die "/usr/bin/python3 is missing (apt-get install python3)"
-$PY -c 'import sklearn' 2>/dev/null || die "scikit-learn is missing for /usr/bin/python3 (apt-get install python3-sklearn)"
-FT=$(command -v fasttext) || die "fasttext is not installed (apt-get install fasttext)"
+prog=run.sh
+# shellcheck source=bench/models/common.sh
+. bench/models/common.sh
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 command -v hyperfine >/dev/null || die "hyperfine is not installed (apt-get install hyperfine)"
-
-# shellcheck source=scripts/models/recipes.sh
-. scripts/models/recipes.sh
 
 out=bench/out
 work=$out/models
@@ -85,15 +75,7 @@ put version.fasttext "$(dpkg-query -W -f='${Version}' fasttext 2>/dev/null || ec
 put version.sklearn "$($PY -c 'import sklearn; print(sklearn.__version__)')"
 put date "$(date -u +%Y-%m-%dT%H:%MZ)"
 
-if [ -z "$bin" ]; then
-    log "building micronlp (Release) in build-bench/"
-    if [ ! -f build-bench/build.ninja ]; then
-        cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 || die "cmake configure failed"
-    fi
-    ninja -C build-bench micronlp-cli >&2 || die "building micronlp failed (ninja -C build-bench micronlp-cli)"
-    bin=build-bench/micronlp
-fi
-[ -x "$bin" ] || die "$bin: not an executable"
+build_micronlp
 MN=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 put version.micronlp "$("$MN" --version 2>/dev/null | head -1)"
 
