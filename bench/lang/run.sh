@@ -20,7 +20,10 @@
 #   fastText   Debian's `fasttext supervised` on data/lang/train.txt with micronlp's recipe
 #              (dim 32, minn 1, maxn 4, wordNgrams 1, epoch 10, lr 0.5, bucket 2M, softmax,
 #              1 thread, seed 1); the full .bin and `fasttext quantize -cutoff 48000 -qout`
-#              (.ftz, what matches micronlp's size)
+#              (.ftz, what matches micronlp's size); and, when data/lang/build/train.txt exists
+#              (scripts/models/lang.sh writes it), the same two trained on exactly the lines
+#              micronlp trains on (the UDHR split plus modern English and everyday vocabulary),
+#              accuracy only
 #   franc 6.2.0, cld 2.10.1 (CLD2), eld 2.1.0 (large database): npm packages installed into
 #              bench/lang/peers/ (gitignored), pinned; run by bench/lang/peers.mjs
 # Each peer is scored only on the test examples whose language it supports (its language list
@@ -106,6 +109,14 @@ if [ ! -f "$out/ft.bin" ]; then
     fasttext quantize -input "$d/train.txt" -output "$out/ft" -cutoff 48000 -qout -verbose 0
 fi
 
+# fastText on micronlp's own training lines (cached as ft-same.*, like ft.* above)
+same=$d/build/train.txt
+if [ -f "$same" ] && [ ! -f "$out/ft-same.ftz" ]; then
+    /usr/bin/time -v -o "$out/ft-same.train.time" fasttext supervised -input "$same" -output "$out/ft-same" \
+        "${FT_OPTS[@]}" -verbose 0
+    fasttext quantize -input "$same" -output "$out/ft-same" -cutoff 48000 -qout -verbose 0
+fi
+
 # ---- answers ------------------------------------------------------------------------------------
 for s in $sets; do
     "$bin" predict --model "$model" --k 60 "$out/texts-$s.txt" >"$out/mn-k60-$s.txt"
@@ -113,6 +124,9 @@ for s in $sets; do
     awk '{ for (i = 1; i <= NF; i += 2) if ($i != "und") { print $i; next } print "und" }' "$out/mn-k60-$s.txt" >"$out/mn-nound-$s.pred"
     for f in bin ftz; do
         fasttext predict "$out/ft.$f" "$out/texts-$s.txt" 1 | sed 's/^__label__//' >"$out/ft-$f-$s.pred"
+        if [ -f "$out/ft-same.$f" ]; then
+            fasttext predict "$out/ft-same.$f" "$out/texts-$s.txt" 1 | sed 's/^__label__//' >"$out/ft-same-$f-$s.pred"
+        fi
     done
 done
 declare -A peer_secs
@@ -185,6 +199,10 @@ peer_size() {
     echo "micronlp, no und	all	$mn_pps	$mn_cpu	$(size "$model")"
     echo "fastText .ftz (cutoff 48000, qout)	all	$ftq_pps	$ftq_cpu	$(size "$out/ft.ftz")"
     echo "fastText .bin	all	$ftb_pps	$ftb_cpu	$(size "$out/ft.bin")"
+    if [ -f "$out/ft-same.ftz" ]; then
+        echo "fastText .ftz, on micronlp's training lines	all	-	-	$(size "$out/ft-same.ftz")"
+        echo "fastText .bin, on micronlp's training lines	all	-	-	$(size "$out/ft-same.bin")"
+    fi
     for p in franc cld eld; do
         echo "$p	$out/$p.supported	$(python3 -c "print('%.0f' % ($all / ${peer_secs[$p]}))")	-	$(peer_size "$p")"
     done

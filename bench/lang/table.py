@@ -54,6 +54,8 @@ def main():
     files = {
         "micronlp": "mn", "micronlp, no und": "mn-nound",
         "fastText .ftz (cutoff 48000, qout)": "ft-ftz", "fastText .bin": "ft-bin",
+        "fastText .ftz, on micronlp's training lines": "ft-same-ftz",
+        "fastText .bin, on micronlp's training lines": "ft-same-bin",
     }
     head = "| %s | " + " | ".join(n for _, n in SETS) + " | languages | predictions/s (1 thread) | size |"
     sep = "|---|" + "---|" * (len(SETS) + 3)
@@ -67,8 +69,9 @@ def main():
         if name not in files:
             continue
         pred = {s: score.read_pred(os.path.join(out, "%s-%s.pred" % (files[name], s))) for s, _ in SETS}
+        speed = "{:,}".format(int(float(pps))) if pps != "-" else "(not measured)"
         lines.append("| %s | %s | %d | %s | %s |" % (name, " | ".join(cells(gold, pred, None)), nlang,
-                                                   "{:,}".format(int(float(pps))), human(size)))
+                                                   speed, human(size)))
     lines.append("")
     lines.append("Each npm peer on the languages it supports (same examples for the rows under it):")
     lines.append("")
