@@ -33,11 +33,7 @@ typedef struct train_opts {
     const char *valid;
     int format;           /* mn_data_format */
     int autotune_seconds; /* 0 = plain training */
-    int no_normalize;
-    int keep_punct;
-    int fold_digits;
-    int shape_features;
-    int tokenizer; /* 0 unicode, 1 whitespace */
+    cli_token_opts tok;
     int quiet;
     int verbose; /* fastText's -verbose; 0 means --quiet */
 } train_opts;
@@ -45,6 +41,7 @@ typedef struct train_opts {
 
 #define CFG(field) F(cfg.field)
 #define F(field) offsetof(train_opts, field)
+#define TOK(field) F(tok.field)
 static const opt_spec train_specs[] = {
     {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE",
      "model type: classifier (this page), tagger, langid or keywords (train --type T --help)", 0},
@@ -59,12 +56,13 @@ static const opt_spec train_specs[] = {
     CLI_CLASSIFIER_OPTIONS(CFG),
     {"autotune-seconds", "autotune-duration", OPT_INT, 0, 604800, NULL, F(autotune_seconds),
      "N", "search hyperparameters for N seconds, scored on --valid (0 = off)", 0},
-    CLI_TOKEN_OPTIONS(F),
+    CLI_TOKEN_OPTIONS(TOK),
     {"quiet", NULL, OPT_BOOL, 1, 0, NULL, F(quiet), NULL, "print nothing but errors", 0},
     {"verbose", NULL, OPT_INT, 0, 10, NULL, F(verbose), "N",
      "fastText compatibility: 0 is --quiet", OPT_HIDDEN},
     {0},
 };
+#undef TOK
 #undef F
 #undef CFG
 
@@ -204,16 +202,7 @@ int cmd_train(int argc, char **argv)
                                o.cfg.maxn);
     if (o.verbose == 0)
         o.quiet = 1;
-    if (o.no_normalize)
-        o.cfg.norm_flags = 0;
-    if (o.keep_punct)
-        o.cfg.token_flags |= MN_TOKENS_KEEP_PUNCT;
-    if (o.tokenizer == 1)
-        o.cfg.token_flags |= MN_TOKENS_WHITESPACE;
-    if (o.fold_digits)
-        o.cfg.token_flags |= MN_TOKENS_FOLD_DIGITS;
-    if (o.shape_features)
-        o.cfg.token_flags |= MN_TOKENS_SHAPE;
+    cli_token_opts_apply(&o.tok, &o.cfg);
 
     if (cli_check_input("--input", o.input, 0) != 0 ||
         (o.valid && cli_check_input("--valid", o.valid, 0) != 0) ||

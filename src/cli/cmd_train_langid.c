@@ -26,11 +26,7 @@ typedef struct langid_opts {
     const char *output;
     const char *valid;
     int format; /* mn_data_format */
-    int no_normalize;
-    int keep_punct;
-    int fold_digits;
-    int shape_features;
-    int tokenizer; /* 0 unicode, 1 whitespace */
+    cli_token_opts tok;
     int quiet;
     int verbose;
 } langid_opts;
@@ -38,6 +34,7 @@ typedef struct langid_opts {
 
 #define CFG(field) F(cfg.clf.field)
 #define F(field) offsetof(langid_opts, field)
+#define TOK(field) F(tok.field)
 static const opt_spec langid_specs[] = {
     {"type", NULL, OPT_STRING, 1, 0, NULL, F(type), "TYPE", "langid (this page)", 0},
     {"input", NULL, OPT_STRING, 1, 0, NULL, F(input), "FILE",
@@ -49,7 +46,7 @@ static const opt_spec langid_specs[] = {
     {"format", NULL, OPT_ENUM, 1, 0, cli_format_names, F(format), NULL,
      "data file format; auto looks for __label__ on the first line", 0},
     CLI_CLASSIFIER_OPTIONS(CFG),
-    CLI_TOKEN_OPTIONS(F),
+    CLI_TOKEN_OPTIONS(TOK),
     {"script-min-share", NULL, OPT_DOUBLE, 0, 1, NULL, F(cfg.script_min_share), "X",
      "a script belongs to a language when it holds this share of its training letters", 0},
     {"text-script-share", NULL, OPT_DOUBLE, 0, 1, NULL, F(cfg.text_script_share), "X",
@@ -61,6 +58,7 @@ static const opt_spec langid_specs[] = {
      "fastText compatibility: 0 is --quiet", OPT_HIDDEN},
     {0},
 };
+#undef TOK
 #undef F
 #undef CFG
 
@@ -94,16 +92,7 @@ int cmd_train_langid(int argc, char **argv)
                                o.cfg.clf.minn, o.cfg.clf.maxn);
     if (o.verbose == 0)
         o.quiet = 1;
-    if (o.no_normalize)
-        o.cfg.clf.norm_flags = 0;
-    if (o.keep_punct)
-        o.cfg.clf.token_flags |= MN_TOKENS_KEEP_PUNCT;
-    if (o.tokenizer == 1)
-        o.cfg.clf.token_flags |= MN_TOKENS_WHITESPACE;
-    if (o.fold_digits)
-        o.cfg.clf.token_flags |= MN_TOKENS_FOLD_DIGITS;
-    if (o.shape_features)
-        o.cfg.clf.token_flags |= MN_TOKENS_SHAPE;
+    cli_token_opts_apply(&o.tok, &o.cfg.clf);
 
     if (cli_check_input("--input", o.input, 0) != 0 ||
         (o.valid && cli_check_input("--valid", o.valid, 0) != 0) ||

@@ -4,12 +4,37 @@
  * langid` (whose model embeds a classifier), so both spell, bound and document them the same.
  * Each command's option table expands these macros with its own offset helpers:
  *   CFG(field)  offset of an mn_classifier_config field inside the command's options struct;
- *   OWN(field)  offset of the command's own int no_normalize / keep_punct / tokenizer fields.
+ *   OWN(field)  offset of a cli_token_opts field inside it; cli_token_opts_apply then turns
+ *               those into the configuration's normalisation and token flags.
  */
 #ifndef MN_CLI_TRAIN_OPTIONS_H
 #define MN_CLI_TRAIN_OPTIONS_H
 
 #include "cli/options.h"
+#include "micronlp/models.h"
+
+/* The token options as given (CLI_TOKEN_OPTIONS fills them). */
+typedef struct cli_token_opts {
+    int no_normalize;
+    int keep_punct;
+    int tokenizer; /* 0 unicode, 1 whitespace */
+    int fold_digits;
+    int shape_features;
+} cli_token_opts;
+
+static inline void cli_token_opts_apply(const cli_token_opts *t, mn_classifier_config *cfg)
+{
+    if (t->no_normalize)
+        cfg->norm_flags = 0;
+    if (t->keep_punct)
+        cfg->token_flags |= MN_TOKENS_KEEP_PUNCT;
+    if (t->tokenizer == 1)
+        cfg->token_flags |= MN_TOKENS_WHITESPACE;
+    if (t->fold_digits)
+        cfg->token_flags |= MN_TOKENS_FOLD_DIGITS;
+    if (t->shape_features)
+        cfg->token_flags |= MN_TOKENS_SHAPE;
+}
 
 static const char *const cli_loss_names[] = {"softmax", "ova", "hs", NULL};
 static const char *const cli_format_names[] = {"auto", "fasttext", "tsv", NULL};
@@ -59,7 +84,7 @@ static const char *const cli_tokenizer_names[] = {"unicode", "whitespace", NULL}
         {"fold-digits", NULL, OPT_BOOL, 1, 0, NULL, OWN(fold_digits), NULL,                        \
          "every digit reads as 0 (1961 and 1848 are one feature)", 0},                            \
         {"shape-features", NULL, OPT_BOOL, 1, 0, NULL, OWN(shape_features), NULL,                  \
-         "three features of each text's shape: its length, mean word length and sentence length", \
+         "five features of the text's shape: length, mean word length, sentence length, and pairs",\
          0}
 
 #endif

@@ -348,8 +348,9 @@ static inline int ascii_token(const unsigned char *text, size_t text_len, size_t
     return !(any & HI_BITS);
 }
 
-/* Copies text[0..len) to out with ASCII capitals lower-cased (if upper) and digits 1-9 made 0
- * (if digits), other bytes unchanged, and returns 1 if the text is all ASCII. Most tokens are
+/* Copies text[0..len) to out (which may be text itself) with ASCII capitals lower-cased (if
+ * upper) and digits 1-9 made 0 (if digits), other bytes unchanged, and returns 1 if the text is
+ * all ASCII. Most tokens are
  * ASCII, which NFKC and mark stripping leave alone and case folding only lower-cases
  * (mn_normalize's own ASCII path does the same), so their normalised bytes are read from this
  * copy, at the token's own offsets. */
@@ -392,20 +393,6 @@ static MN_ALWAYS_INLINE int fold_ascii_as(const char *text, size_t len, char *ou
     return !any;
 }
 
-static int fold_ascii(const char *text, size_t len, char *out)
-{
-    return fold_ascii_as(text, len, out, 1, 0);
-}
-
-static int fold_ascii_digits(const char *text, size_t len, char *out)
-{
-    return fold_ascii_as(text, len, out, 1, 1);
-}
-
-static int fold_digits_only(const char *text, size_t len, char *out)
-{
-    return fold_ascii_as(text, len, out, 0, 1);
-}
 
 /* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
  * unless token_flags asks otherwise. pos is the tokenizer or, in whitespace mode, a byte
@@ -455,16 +442,8 @@ static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src
 /* Tokens cut and hashed per call. */
 #define TOKEN_BATCH 256
 
-/* Digits 1-9 of buf[0..len) become 0 (MN_TOKENS_FOLD_DIGITS). */
-static void fold_digits(char *buf, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)(buf[i] - '1') < 9u)
-            buf[i] = '0';
-}
-
 /* Where a text's tokens are hashed from: the text itself, or its lower-cased copy
- * (fold_ascii) when case folding, in which an ASCII token is already its normal form, at the
+ * (fold_ascii_as) when case folding, in which an ASCII token is already its normal form, at the
  * same offsets; *all_ascii when no token needs mn_normalize. With MN_TOKENS_FOLD_DIGITS the
  * copy (made even without case folding) has its digits folded too. */
 static int hash_source(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
@@ -477,12 +456,13 @@ static int hash_source(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
         char *f = mn__scratch_reserve(s, SLOT_FOLD, len + 1);
         if (!f)
             return MN_ENOMEM;
+        /* constant arguments, so that each call gets its own loop */
         if (!(norm_flags & MN_NORM_CASEFOLD))
-            (void)fold_digits_only(text, len, f); /* *all_ascii stays !norm_flags */
+            (void)fold_ascii_as(text, len, f, 0, 1); /* *all_ascii stays !norm_flags */
         else if (digits)
-            *all_ascii = fold_ascii_digits(text, len, f);
+            *all_ascii = fold_ascii_as(text, len, f, 1, 1);
         else
-            *all_ascii = fold_ascii(text, len, f);
+            *all_ascii = fold_ascii_as(text, len, f, 1, 0);
         *src = f;
     }
     return 0;
@@ -501,8 +481,8 @@ static int token_word(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
         return 0;
     int rc = norm_token(norm_flags, s, text + tok->off, tok->len, w, wl);
     if (rc == 0) {
-        if (token_flags & MN_TOKENS_FOLD_DIGITS)
-            fold_digits((char *)(uintptr_t)*w, *wl);
+        if (token_flags & MN_TOKENS_FOLD_DIGITS) /* in place: the copy is the scratch's */
+            (void)fold_ascii_as(*w, *wl, (char *)(uintptr_t)*w, 0, 1);
         *h = mn_hash64(*w, *wl);
     }
     return rc;

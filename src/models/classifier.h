@@ -20,12 +20,12 @@
 #include "format.h"
 #include "internal.h"
 
-/* Fixed-size hyperparameter block stored as section 'CLSH' (little-endian u32 fields). */
 /* The token flags a classifier file may hold, and those only format version 2 knows. */
 #define MN__TOKENS_KNOWN                                                                           \
     (MN_TOKENS_KEEP_PUNCT | MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE)
 #define MN__TOKENS_V2 (MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE)
 
+/* Fixed-size hyperparameter block stored as section 'CLSH' (little-endian u32 fields). */
 typedef struct mn_clf_params {
     uint32_t dim;
     uint32_t word_ngrams;

@@ -750,15 +750,13 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
     rc = rc ? rc : set_meta_u64(m, "bucket", cfg->bucket);
     rc = rc ? rc : set_meta_u64(m, "min_count", (uint64_t)cfg->min_count);
     rc = rc ? rc : mn__model_meta_set(m, "loss", loss_name(cfg->loss));
+    unsigned tf = cfg->token_flags;
     char token_kind[64];
-    snprintf(token_kind, sizeof token_kind, "%s%s%s%s",
-             (cfg->token_flags & MN_TOKENS_WHITESPACE) ? "whitespace" : "unicode",
-             (cfg->token_flags & (MN_TOKENS_KEEP_PUNCT | MN_TOKENS_WHITESPACE)) ==
-                     MN_TOKENS_KEEP_PUNCT
-                 ? "+punct"
-                 : "",
-             (cfg->token_flags & MN_TOKENS_FOLD_DIGITS) ? "+digits0" : "",
-             (cfg->token_flags & MN_TOKENS_SHAPE) ? "+shape" : "");
+    snprintf(token_kind, sizeof token_kind, "%s%s%s",
+             (tf & MN_TOKENS_WHITESPACE)   ? "whitespace"
+             : (tf & MN_TOKENS_KEEP_PUNCT) ? "unicode+punct"
+                                           : "unicode",
+             (tf & MN_TOKENS_FOLD_DIGITS) ? "+digits0" : "", (tf & MN_TOKENS_SHAPE) ? "+shape" : "");
     rc = rc ? rc : mn__model_meta_set(m, "tokens", token_kind);
     rc = rc ? rc
             : mn__model_meta_set(m, "normalize",

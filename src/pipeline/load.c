@@ -125,6 +125,20 @@ static int parse_long(loader *L, const yaml_node_t *n, const char *key, long lo,
     return 0;
 }
 
+/* A probability: a number from 0 to 1, or above 0 when above_zero; anything else fails with
+ * msg. */
+static int parse_prob(loader *L, const yaml_node_t *n, int above_zero, const char *msg,
+                      float *out)
+{
+    char *end;
+    double x = is_scalar(n) ? strtod(scalar(n), &end) : -1;
+    if (!is_scalar(n) || end == scalar(n) || *end || !(x >= 0 && x <= 1) ||
+        (above_zero && x == 0))
+        return fail_at(L, n, MN_EINVAL, "%s", msg);
+    *out = (float)x;
+    return 0;
+}
+
 /* ---- fields and slots --------------------------------------------------------------------- */
 
 static int new_slot(loader *L, int32_t step, uint32_t *slot)
@@ -373,11 +387,9 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
                 return rc;
             st->k = (int)x;
         } else if (scalar_is(k, "threshold")) {
-            char *end;
-            double x = is_scalar(v) ? strtod(scalar(v), &end) : -1;
-            if (!is_scalar(v) || end == scalar(v) || *end || !(x >= 0 && x <= 1))
-                return fail_at(L, v, MN_EINVAL, "threshold must be a number from 0 to 1");
-            st->threshold = (float)x;
+            if ((rc = parse_prob(L, v, 0, "threshold must be a number from 0 to 1",
+                                 &st->threshold)))
+                return rc;
         } else if (scalar_is(k, "timeout_ms")) {
             long x;
             if ((rc = parse_long(L, v, "timeout_ms", 0, 600000, &x)))
@@ -395,11 +407,9 @@ static int step_header(loader *L, const yaml_node_t *n, mn__step *st)
             st->first_bytes = (size_t)x;
             first = k;
         } else if (scalar_is(k, "sure_at")) {
-            char *end;
-            double x = is_scalar(v) ? strtod(scalar(v), &end) : -1;
-            if (!is_scalar(v) || end == scalar(v) || *end || !(x > 0 && x <= 1))
-                return fail_at(L, v, MN_EINVAL, "sure_at must be a probability above 0, up to 1");
-            st->sure_at = (float)x;
+            if ((rc = parse_prob(L, v, 1, "sure_at must be a probability above 0, up to 1",
+                                 &st->sure_at)))
+                return rc;
             sure = k;
         } else if (scalar_is(k, "after")) {
             if (v->type != YAML_SEQUENCE_NODE && !is_scalar(v))

@@ -9,10 +9,12 @@
  * little-endian length followed by that many bytes, in the order LABL META VOCB BKTS EMBD EMBQ
  * EMBS OUTM OUTQ OUTS TREE.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_sections.h"
+#include "models/classifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,7 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* a file with the version-2 token flags (FOLD_DIGITS, SHAPE) says version 2, as a saved
      * one would, so that their prediction paths are reached, not only refused */
-    if (data[48] & 0x0C)
+    const uint8_t *tf = data + offsetof(mn_clf_params, token_flags); /* little-endian u32 */
+    if (((uint32_t)tf[0] | (uint32_t)tf[1] << 8 | (uint32_t)tf[2] << 16 | (uint32_t)tf[3] << 24) &
+        MN__TOKENS_V2)
         mn_file_writer_need_version(w, 2);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);
