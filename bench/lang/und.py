@@ -6,9 +6,10 @@
            [--out DIR] [--json]
 
 The shipped model answers `und` when its best candidate's probability (after script narrowing)
-is under one threshold, tuned by training on the validation set with the one-standard-error rule
-(src/models/langid.c, pick_threshold: the lowest threshold whose score, unknown-language texts
-answered und + known-language texts answered right, is within one standard error of the best).
+is under one threshold, tuned by training on the validation set (src/models/langid.c,
+pick_threshold: the threshold under which 2 per mille of the known-language texts answered
+right fall; until 2026-11-29 the lowest threshold whose score, unknown-language texts answered
+und + known-language texts answered right, was within one standard error of the best).
 This script asks the model for its top 6 answers on every set (`micronlp predict --k 6`), takes
 the best language and its probability from them (the model's own und answer is set aside), and
 re-applies that same rule offline:
@@ -90,36 +91,21 @@ def confidence(answers, kind):
     return min(1.0, sum(p for _, p in answers[:n]))
 
 
+RIGHT_LOST_PER_MILLE = 2  # langid.c's UND_RIGHT_LOST_PER_MILLE
+
+
 def pick_threshold(items):
-    """langid.c's pick_threshold on items (confidence, right, unknown)."""
-    items = sorted(items, key=lambda x: x[0])
-    m = len(items)
-    start = sum(unk if p < 0 else ok for p, ok, unk in items)
-    best_t, best_score = 0.0, start
-    for pas in (0, 1):
-        score, need = start, best_score
-        if pas == 1:
-            if best_t == 0.0:
-                break
-            a = best_score / m if m else 0.0
-            need = best_score - math.floor(math.sqrt(m * a * (1 - a)))
-            if start >= need:
-                return 0.0
-        for i, (p, ok, unk) in enumerate(items):
-            if p < 0:
-                continue
-            score += unk - ok
-            if i + 1 < m and items[i + 1][0] == p:
-                continue
-            if p >= 1.0:
-                break
-            t = 0.5 * (p + items[i + 1][0]) if i + 1 < m else p
-            if pas == 0 and score > best_score:
-                best_score, best_t = score, t
-            elif pas == 1 and score >= need:
-                best_t = t
-                break
-    return best_t
+    """langid.c's pick_threshold on items (confidence, right, unknown): the threshold under
+    which 2 per mille of the right answers fall (halfway to the next one); 0 when not one may
+    be lost or only script-decided answers (1.0) would be."""
+    right = sorted(p for p, ok, _unk in items if ok and p >= 0)
+    lose = len(right) * RIGHT_LOST_PER_MILLE // 1000
+    if lose == 0 or lose >= len(right):
+        return 0.0
+    below, above = right[lose - 1], right[lose]
+    if below >= 1.0 or above >= 1.0:
+        return 0.0
+    return 0.5 * (below + above) if below < above else below
 
 
 class Rule:

@@ -17,7 +17,8 @@
  *   - Digits with "." or "," groups, an optional leading sign and a trailing "%" are a number;
  *     letters or joiners right after the digits ("3rd", "10-year-old") make it a word.
  *   - Letters, digits and marks form a word, which also keeps an apostrophe (' U+2019),
- *     hyphen (- U+2010 U+2011), underscore or middle dot between two word characters.
+ *     hyphen (- U+2010 U+2011), underscore, middle dot or Tibetan tsheg (U+0F0B U+0F0C)
+ *     between two word characters.
  *   - Each Han ideograph is a token; a run of kana is a token (both kind CJK).
  *   - An emoji is one Extended_Pictographic symbol (or, with U+FE0F, any Extended_Pictographic
  *     character), a keycap ([0-9#*] U+FE0F? U+20E3) or a pair of regional indicators (a flag),
@@ -169,10 +170,15 @@ static int is_term(int32_t cp)
 }
 
 /* Non-ASCII joiners: U+2019 right single quotation mark (the typographic apostrophe), U+2010
- * hyphen, U+2011 non-breaking hyphen, U+00B7 middle dot (Catalan "l·l"). */
+ * hyphen, U+2011 non-breaking hyphen, U+00B7 middle dot (Catalan "l·l"), and the Tibetan tsheg
+ * U+0F0B and its non-breaking form U+0F0C. Tibetan puts no space between words, only a tsheg
+ * after every syllable, so a run of syllables up to a shad or a space is one token, as a run of
+ * Thai letters is; split at each tsheg, a token would be one syllable and its character n-grams
+ * would never see two. */
 static int is_joiner_cp(int32_t cp)
 {
-    return cp == 0x2019 || cp == 0x2010 || cp == 0x2011 || cp == 0x00B7;
+    return cp == 0x2019 || cp == 0x2010 || cp == 0x2011 || cp == 0x00B7 || cp == 0x0F0B ||
+           cp == 0x0F0C;
 }
 
 /* Class of a non-ASCII code point. */

@@ -371,29 +371,38 @@ TEST(und_threshold_is_tuned_on_validation)
     mn_dataset_free(v);
 }
 
-/* The und threshold is the lowest one scoring within one standard error of the best, not the
- * arg max of a flat score. Items (sorted by p): 10 unknown-language texts at 0.1, one right
- * answer at 0.3, 2 unknowns at 0.4, 396 right answers at 0.9 and 100 wrong ones at 0.95.
- * Scores: 397 at t = 0, 407 above 0.1, 406 above 0.3, 408 (the best) above 0.4; one standard
- * error of 408 of 509 is 9, so 0.2 (between 0.1 and 0.3) is the threshold, not 0.65. */
-TEST(und_threshold_one_standard_error_rule)
+/* The und threshold costs 2 per mille of the right answers, whatever it gains on unknown-language
+ * texts. Items (sorted by p): 10 unknown-language texts at 0.1, 1,000 right answers at 0.30,
+ * 0.31, ... (one per 0.0005 step), 50 wrong answers at 0.2 and 20 unknown ones at 0.35. Two right
+ * answers may go: the threshold is halfway between the 2nd (0.3005) and the 3rd (0.3010). */
+TEST(und_threshold_costs_two_per_mille_of_right_answers)
 {
-    enum { M = 509 };
+    enum { M = 1080 };
     static tune_item items[M];
     size_t m = 0;
     for (int i = 0; i < 10; i++)
         items[m++] = (tune_item){.p = 0.1f, .unk = 1};
-    items[m++] = (tune_item){.p = 0.3f, .ok = 1};
-    items[m++] = (tune_item){.p = 0.4f, .unk = 1};
-    items[m++] = (tune_item){.p = 0.4f, .unk = 1};
-    for (int i = 0; i < 396; i++)
-        items[m++] = (tune_item){.p = 0.9f, .ok = 1};
-    for (int i = 0; i < 100; i++)
-        items[m++] = (tune_item){.p = 0.95f};
+    for (int i = 0; i < 50; i++)
+        items[m++] = (tune_item){.p = 0.2f};
+    for (int i = 0; i < 1000; i++)
+        items[m++] = (tune_item){.p = 0.3f + 0.0005f * (float)i, .ok = 1};
+    for (int i = 0; i < 20; i++)
+        items[m++] = (tune_item){.p = 0.35f, .unk = 1};
     ASSERT_EQ(m, (size_t)M);
-    ASSERT_NEAR(pick_threshold(items, m), 0.2, 1e-6);
-    /* Without the 100 wrong answers the standard error is under one item: the arg max, 0.65. */
-    ASSERT_NEAR(pick_threshold(items, m - 100), 0.65, 1e-6);
+    qsort(items, m, sizeof *items, by_p);
+    ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
+    /* More unknown-language texts just above do not move it: the rule does not weigh them. */
+    for (size_t i = 0; i < m; i++)
+        if (items[i].unk && items[i].p > 0.3f)
+            items[i].p = 0.3008f;
+    qsort(items, m, sizeof *items, by_p);
+    ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
+    /* Script-und items (p = -1) are not right answers and sort first. */
+    items[0] = (tune_item){.p = -1.0f, .unk = 1};
+    qsort(items, m, sizeof *items, by_p);
+    ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
+    /* Fewer than 500 right answers: not one may be lost, so no threshold. */
+    ASSERT_NEAR(pick_threshold(items, 60 + 499), 0.0, 1e-9);
     /* Only script-decided answers (p = 1): never rejected. */
     for (size_t i = 0; i < m; i++)
         items[i] = (tune_item){.p = 1.0f, .ok = 1};
@@ -664,7 +673,7 @@ TEST_MAIN(TEST_ENTRY(script_table_is_sorted_and_disjoint) TEST_ENTRY(script_of_c
                   TEST_ENTRY(script_narrows_candidates) TEST_ENTRY(und_for_texts_without_letters)
                       TEST_ENTRY(und_threshold_applies)
                           TEST_ENTRY(und_threshold_is_tuned_on_validation)
-                          TEST_ENTRY(und_threshold_one_standard_error_rule)
+                          TEST_ENTRY(und_threshold_costs_two_per_mille_of_right_answers)
                               TEST_ENTRY(save_and_open_round_trip)
                                   TEST_ENTRY(damaged_files_are_refused)
                                       TEST_ENTRY(warm_prediction_does_not_allocate)

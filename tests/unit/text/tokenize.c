@@ -49,6 +49,10 @@ static const struct {
                                    "dash|word -|punct a|word --|punct b|word"},
     {"snake_case __init__", "snake_case|word __|punct init|word __|punct"},
     {"l·l", "l·l|word"},
+    /* Tibetan: syllables joined by tsheg (U+0F0B, non-breaking U+0F0C) up to a shad (U+0F0D) */
+    {"\xE0\xBD\xA6\xE0\xBC\x8B\xE0\xBD\x82\xE0\xBC\x8C\xE0\xBC\x8D \xE0\xBD\xA6\xE0\xBC\x8B",
+     "\xE0\xBD\xA6\xE0\xBC\x8B\xE0\xBD\x82|word \xE0\xBC\x8C|punct \xE0\xBC\x8D|punct "
+     "\xE0\xBD\xA6|word \xE0\xBC\x8B|punct"},
     /* numbers */
     {"3.14 1,000 -5 +7 10% 1,000.50", "3.14|number 1,000|number -5|number +7|number 10%|number "
                                       "1,000.50|number"},
