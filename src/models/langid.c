@@ -572,9 +572,8 @@ static int script_sets(const mn_langid *l, const mn_dataset *train, double min_s
 }
 
 typedef struct tune_item {
-    float p;     /* best candidate probability (script-decided answers: 1; und by script: -1) */
-    uint8_t ok;  /* 1 if answering the best candidate would be right */
-    uint8_t unk; /* 1 if the gold answer is und */
+    float p;    /* best candidate probability (script-decided answers: 1; und by script: -1) */
+    uint8_t ok; /* 1 if answering the best candidate would be right */
 } tune_item;
 
 static int by_p(const void *a, const void *b)
@@ -647,7 +646,7 @@ static int tune_threshold(mn_langid *l, const mn_dataset *valid, float *out)
             continue;
         if ((rc = lid_predict(&l->base, s, text, len, 1, 0.0f, &pr, &np)))
             goto done;
-        tune_item it = {.p = pr.prob, .unk = map[gold[0]] == (int32_t)und};
+        tune_item it = {.p = pr.prob};
         if (pr.label == und)
             it.p = -1.0f;
         for (size_t g = 0; g < ng; g++)

@@ -371,34 +371,35 @@ TEST(und_threshold_is_tuned_on_validation)
     mn_dataset_free(v);
 }
 
-/* The und threshold costs 2 per mille of the right answers, whatever it gains on unknown-language
- * texts. Items (sorted by p): 10 unknown-language texts at 0.1, 1,000 right answers at 0.30,
- * 0.31, ... (one per 0.0005 step), 50 wrong answers at 0.2 and 20 unknown ones at 0.35. Two right
- * answers may go: the threshold is halfway between the 2nd (0.3005) and the 3rd (0.3010). */
+/* The und threshold costs 2 per mille of the right answers, whatever else it rejects. Items
+ * (sorted by p): 10 unknown-language texts at 0.1, 50 wrong answers at 0.2, 1,000 right answers
+ * at 0.30, 0.3005, ... and 20 unknown-language texts at 0.35 (unknown texts are never right
+ * answers). Two right answers may go: the threshold is halfway between the 2nd (0.3005) and the
+ * 3rd (0.3010). */
 TEST(und_threshold_costs_two_per_mille_of_right_answers)
 {
     enum { M = 1080 };
     static tune_item items[M];
     size_t m = 0;
     for (int i = 0; i < 10; i++)
-        items[m++] = (tune_item){.p = 0.1f, .unk = 1};
+        items[m++] = (tune_item){.p = 0.1f};
     for (int i = 0; i < 50; i++)
         items[m++] = (tune_item){.p = 0.2f};
     for (int i = 0; i < 1000; i++)
         items[m++] = (tune_item){.p = 0.3f + 0.0005f * (float)i, .ok = 1};
     for (int i = 0; i < 20; i++)
-        items[m++] = (tune_item){.p = 0.35f, .unk = 1};
+        items[m++] = (tune_item){.p = 0.35f};
     ASSERT_EQ(m, (size_t)M);
     qsort(items, m, sizeof *items, by_p);
     ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
-    /* More unknown-language texts just above do not move it: the rule does not weigh them. */
+    /* Texts that are not right answers, moved in between, do not move it. */
     for (size_t i = 0; i < m; i++)
-        if (items[i].unk && items[i].p > 0.3f)
+        if (!items[i].ok && items[i].p > 0.3f)
             items[i].p = 0.3008f;
     qsort(items, m, sizeof *items, by_p);
     ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
     /* Script-und items (p = -1) are not right answers and sort first. */
-    items[0] = (tune_item){.p = -1.0f, .unk = 1};
+    items[0] = (tune_item){.p = -1.0f};
     qsort(items, m, sizeof *items, by_p);
     ASSERT_NEAR(pick_threshold(items, m), 0.30075, 1e-5);
     /* Fewer than 500 right answers: not one may be lost, so no threshold. */
