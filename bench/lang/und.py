@@ -95,10 +95,10 @@ RIGHT_LOST_PER_MILLE = 2  # langid.c's UND_RIGHT_LOST_PER_MILLE
 
 
 def pick_threshold(items):
-    """langid.c's pick_threshold on items (confidence, right, unknown): the threshold under
-    which 2 per mille of the right answers fall (halfway to the next one); 0 when not one may
-    be lost or only script-decided answers (1.0) would be."""
-    right = sorted(p for p, ok, _unk in items if ok and p >= 0)
+    """langid.c's pick_threshold on items (confidence, right): the threshold under which 2 per
+    mille of the right answers fall (halfway to the next one); 0 when not one may be lost or
+    only script-decided answers (1.0) would be."""
+    right = sorted(p for p, ok in items if ok and p >= 0)
     lose = len(right) * RIGHT_LOST_PER_MILLE // 1000
     if lose == 0 or lose >= len(right):
         return 0.0
@@ -128,8 +128,7 @@ class Rule:
 def tune(kind, bounds, valid, known):
     bands, lo = [], 0
     for hi in bounds + [None]:
-        items = [(confidence(a, kind), int(a is not None and g in known and a[0][0] == g),
-                  int(g not in known))
+        items = [(confidence(a, kind), a is not None and g in known and a[0][0] == g)
                  for (g, t), a in valid if len(t) > lo and (hi is None or len(t) <= hi)]
         bands.append((hi, pick_threshold(items)))
         lo = hi

@@ -60,9 +60,10 @@ EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446
 #   standard Turkish in Latin letters ("Herkes, işsizlik, hastalık ... hakkına sahiptir"), in
 #   decomposed Unicode (NFD), a second Turkish translation next to `tur`: it has no "ə", which
 #   Azerbaijani in Latin letters writes all the time (azj: 4.6% of its characters). Checked
-#   below (WRONG_CODE_CHECK), so a package that changes it stops the conversion.
-WRONG_CODE = {"azb": "tur"}
-WRONG_CODE_CHECK = {"azb": ("032", "ə")}  # code: (its one declaration, a letter it must lack)
+#   below, so a package that changes it stops the conversion.
+# package code: (the label written, its one declaration, a letter its text must lack)
+WRONG_CODE = {"azb": ("tur", "032", "ə")}
+LABEL = {code: label for code, (label, _, _) in WRONG_CODE.items()}
 SEED = 20240611
 PER_LANG = 20
 TRAIN_SNIPPETS = 24  # per train article and length (20-40, 140-160)
@@ -229,12 +230,12 @@ def main():
             dropped.append(iso)
     if len(kept) != EXPECT["kept"]:
         die("%d languages pass the threshold, expected %d" % (len(kept), EXPECT["kept"]))
-    for iso, (decl, lacks) in WRONG_CODE_CHECK.items():
+    for iso, (label, decl, lacks) in WRONG_CODE.items():
         L = langs.get(iso)
         text = unicodedata.normalize("NFC", " ".join(p for ps in L["arts"].values() for p in ps)) if L else ""
-        if not L or L["decls"] != [decl] or lacks in text or WRONG_CODE[iso] not in kept:
+        if not L or L["decls"] != [decl] or lacks in text or label not in kept:
             die("%s: expected declaration %s, without %r, to relabel as %s; the package changed"
-                % (iso, decl, lacks, WRONG_CODE[iso]))
+                % (iso, decl, lacks, label))
 
     # One generator per purpose, so the test sets do not move when the training recipe does.
     rng_train, rng_valid = random.Random(SEED), random.Random(SEED + 1)
@@ -302,7 +303,7 @@ def main():
     os.makedirs(out, exist_ok=True)
 
     def write(name, rows, shuffle=True):
-        rows = [(WRONG_CODE.get(l, l), t) for l, t in rows if t]
+        rows = [(LABEL.get(l, l), t) for l, t in rows if t]
         if shuffle:
             random.Random(SEED + len(name)).shuffle(rows)
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
@@ -312,7 +313,7 @@ def main():
 
     # A relabelled declaration's test sentences were checked against its own train articles
     # only: check them against its new language's too (after NFC: the texts differ in form).
-    for wrong, right in WRONG_CODE.items():
+    for wrong, right in LABEL.items():
         pair = (wrong, right)
         seen = {unicodedata.normalize("NFC", t) for l, t in train if l in pair}
         both = [t for l, t in tests["sentences"] if l in pair and unicodedata.normalize("NFC", t) in seen]
@@ -328,17 +329,17 @@ def main():
     with open(os.path.join(out, "languages.tsv"), "w", encoding="utf-8") as fh:
         fh.write("code\tnames\tdeclarations\ttrain_cp\ttest_cp\n")
         for iso in kept:
-            if iso in WRONG_CODE:
+            if iso in LABEL:
                 continue
-            units = [langs[iso]] + [langs[w] for w, right in WRONG_CODE.items() if right == iso]
-            names = ["; ".join(u["names"]) for u in units]
-            names[1:] = ["%s (coded %s in the package)" % (n, w) for n, w in
-                         zip(names[1:], [w for w, right in WRONG_CODE.items() if right == iso])]
+            wrongs = [w for w, right in LABEL.items() if right == iso]
+            units = [langs[iso]] + [langs[w] for w in wrongs]
+            names = ["; ".join(langs[iso]["names"])] + [
+                "%s (coded %s in the package)" % ("; ".join(langs[w]["names"]), w) for w in wrongs]
             fh.write("%s\t%s\t%s\t%d\t%d\n" % (iso, "; ".join(names),
                                                " ".join(d for u in units for d in u["decls"]),
                                                sum(u["cp"]["train"] for u in units),
                                                sum(u["cp"]["test"] for u in units)))
-    labels = len({WRONG_CODE.get(l, l) for l, _ in tests["sentences"]})
+    labels = len({LABEL.get(l, l) for l, _ in tests["sentences"]})
     if counts["test-short.txt"] != PER_LANG * len(kept) or counts["test-150.txt"] != PER_LANG * len(kept):
         die("snippet sets are short: %s" % counts)
     if labels != EXPECT["labels"]:
@@ -348,7 +349,7 @@ def main():
                      "(%s)\n"
                      % (len(files), len(kept), THRESHOLDS["train_cp"], THRESHOLDS["test_cp"],
                         len(dropped), " ".join(dropped), len(und_decls), labels,
-                        ", ".join("%s written as %s" % kv for kv in WRONG_CODE.items())))
+                        ", ".join("%s written as %s" % kv for kv in LABEL.items())))
     sys.stderr.write("udhr: %d test sentences dropped as verbatim in train\n" % dup_dropped)
     for k, v in counts.items():
         sys.stderr.write("udhr: %s %d lines\n" % (k, v))

@@ -51,6 +51,16 @@ static double accuracy(const mn_model *m, const mn_dataset *test)
     return a;
 }
 
+/* Trains on d with cfg; on failure prints why and returns NULL (the caller asserts). */
+static mn_model *train_or_report(const mn_classifier_config *cfg, const mn_dataset *d)
+{
+    mn_model *m = NULL;
+    mn_err err;
+    if (mn_classifier_train(cfg, d, &m, &err) != 0)
+        fprintf(stderr, "train: %s\n", err.msg);
+    return m;
+}
+
 static mn_model *train_with(mn_loss loss, int threads, int maxn)
 {
     mn_dataset *d = load("train.txt");
@@ -68,10 +78,7 @@ static mn_model *train_with(mn_loss loss, int threads, int maxn)
         cfg.minn = 2;
         cfg.maxn = maxn;
     }
-    mn_model *m = NULL;
-    mn_err err;
-    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
-        fprintf(stderr, "train: %s\n", err.msg);
+    mn_model *m = train_or_report(&cfg, d);
     mn_dataset_free(d);
     return m;
 }
@@ -343,11 +350,7 @@ static mn_model *train_selected(const mn_dataset *d, int min_df, double idf_lr, 
     cfg.min_df = min_df;
     cfg.idf_lr = idf_lr;
     cfg.keep_rows = keep;
-    mn_model *m = NULL;
-    mn_err err;
-    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
-        fprintf(stderr, "train: %s\n", err.msg);
-    return m;
+    return train_or_report(&cfg, d);
 }
 
 /* The probability of label 0 for text: enough to tell whether a word moves the answer. */
@@ -808,11 +811,7 @@ static mn_model *train_flags(const mn_dataset *d, unsigned token_flags)
     cfg.epoch = 10;
     cfg.word_ngrams = 1;
     cfg.token_flags = token_flags;
-    mn_model *m = NULL;
-    mn_err err;
-    if (mn_classifier_train(&cfg, d, &m, &err) != 0)
-        fprintf(stderr, "train: %s\n", err.msg);
-    return m;
+    return train_or_report(&cfg, d);
 }
 
 /* MN_TOKENS_SHAPE lets a model learn what no word says (here the mean word length), and
