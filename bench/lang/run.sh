@@ -11,7 +11,7 @@
 #                  scripts/models/lang.sh)
 #   --runs N       hyperfine runs per throughput measurement (default 3)
 #
-# Data: scripts/fetch-data.sh udhr + scripts/data/udhr.py -> data/lang/ (445 languages, whole
+# Data: scripts/fetch-data.sh udhr + scripts/data/udhr.py -> data/lang/ (444 languages, whole
 # articles held out). Test sets: whole sentences, 20-40 and 140-160 code point snippets.
 #
 # Tools:
@@ -28,7 +28,7 @@
 #              bench/lang/peers/ (gitignored), pinned; run by bench/lang/peers.mjs
 # Each peer is scored only on the test examples whose language it supports (its language list
 # mapped to ISO 639-3 through the udhr package's table; see peers.mjs), by one scorer
-# (bench/lang/score.py). On those same examples micronlp is scored twice: over all its 445
+# (bench/lang/score.py). On those same examples micronlp is scored twice: over all its 444
 # languages, and restricted to the peer's languages (its best answer among them, from the top
 # 60), which is what a user who knows the candidates would do (eld's setLanguageSubset).
 # Speed: predictions/s on one thread. micronlp and fastText: `predict` over the three test sets

@@ -4,7 +4,7 @@
 splits of the data the default models are built from. Labels are dropped.
 
 Kinds of text (each is also written alone to OUT-KIND.txt, for the per-kind table):
-  udhr     UDHR sentences, 445 languages   data/lang/test-sentences.txt   every 2nd line
+  udhr     UDHR sentences, 444 languages   data/lang/test-sentences.txt   every 2nd line
   udhr-doc UDHR documents: the held-out sentences of one language joined, in order, into
            texts of up to 1,300 bytes (about a film review's length), every language
   email    e-mails (SpamAssassin)          data/models/spam/test.txt      all

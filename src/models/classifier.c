@@ -845,12 +845,12 @@ static inline float sigmoid(float x)
 /* ---- scoring many labels ------------------------------------------------------------------ */
 
 /* dot_row adds weight after weight into one float, a chain of dependent adds that cannot be
- * reordered without changing the result; with hundreds of labels (lang has 445) that chain was
+ * reordered without changing the result; with hundreds of labels (lang has 444) that chain was
  * most of a prediction. Interleaving the rows eight at a time lets one SIMD lane run one row's
  * chain, the same multiplies and adds in the same order, so the scores are bit-identical, eight
  * rows per AVX2 instruction (two SSE2 ones) and four blocks in flight. The interleaved copy
  * holds 8-bit weights as floats (converted exactly), so that a weight costs a multiply and an
- * add, not also the conversion: 4 times the bytes, 57 KB for lang's 445 x 32. */
+ * add, not also the conversion: 4 times the bytes, 57 KB for lang's 444 x 32. */
 enum { BLOCKED_MIN_ROWS = 8, BLOCKS_IN_FLIGHT = 4 };
 
 #if defined(__SSE2__)
@@ -1165,7 +1165,7 @@ static void hidden_of(const mn_classifier *c, const uint32_t *rows, size_t n, fl
 }
 
 /* The largest of v[0..n), NaNs ignored, -INFINITY if none: the loop of "if (v[i] > max)
- * max = v[i]", four lanes at a time (a softmax over lang's 445 labels). The lanes may pick
+ * max = v[i]", four lanes at a time (a softmax over lang's 444 labels). The lanes may pick
  * +0 where the loop keeps -0 or the reverse; x - max and so the softmax are the same. */
 static float max_score(const float *v, uint32_t n)
 {
