@@ -338,7 +338,7 @@ def main():
     rng_redraw = random.Random(SEED + 5)
     for iso in kept:
         d = drawn[iso]
-        for name, lo, hi in (("sentences", 0, 0), ("short", 20, 40), ("150", 140, 160)):
+        for name, lengths in (("sentences", None), ("short", (20, 40)), ("150", (140, 160))):
             taken, got = [], set()
             for i, t in enumerate(d[name]):
                 if len(taken) < PER_LANG and t and t not in train_texts and t not in got:
@@ -346,10 +346,10 @@ def main():
                     got.add(t)
                 elif i < PER_LANG:
                     skipped[name] += 1
-            for _ in range(REDRAWS if lo else 0):
+            for _ in range(REDRAWS if lengths else 0):
                 if len(taken) == PER_LANG:
                     break
-                t = snippet(rng_redraw, rng_redraw.choice(d["arts"]), lo, hi)
+                t = snippet(rng_redraw, rng_redraw.choice(d["arts"]), *lengths)
                 if t and t not in train_texts and t not in got:
                     taken.append(t)
                     got.add(t)
