@@ -27,7 +27,8 @@ import sys
 PROG = "stopwords.py"
 VERSION = "1.1.0"
 
-# ISO 639-1 (as stopwords-iso names its lists) -> ISO 639-3 aliases, the lang model's code first.
+# ISO 639-1 (as stopwords-iso names its lists) -> ISO 639-3 aliases, the lang model's code first
+# (for the lists in NOT_IN_LANG below, the language's own code, which the lang model never answers).
 ALIASES = {
     "af": ["afr"], "ar": ["arb", "ara"], "bg": ["bul"], "bn": ["ben"], "br": ["bre"],
     "ca": ["cat"], "cs": ["ces"], "da": ["dan"], "de": ["deu"], "el": ["ell"], "en": ["eng"],

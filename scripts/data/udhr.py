@@ -381,7 +381,6 @@ def main():
             for l, t in rows:
                 fh.write("__label__%s %s\n" % (l, t))
         written[name] = rows
-        return len(rows)
 
     # A relabelled declaration's test sentences were checked against its own train articles
     # only: check them against its new language's too (after NFC: the texts differ in form).
@@ -391,13 +390,11 @@ def main():
         both = [t for l, t in tests["sentences"] if l in pair and unicodedata.normalize("NFC", t) in seen]
         if both:
             die("%d test sentences of %s/%s are in train: %r" % (len(both), wrong, right, both[:3]))
-    counts = {
-        "train.txt": write("train.txt", train),
-        "valid.txt": write("valid.txt", valid),
-        "test-sentences.txt": write("test-sentences.txt", tests["sentences"]),
-        "test-short.txt": write("test-short.txt", tests["short"]),
-        "test-150.txt": write("test-150.txt", tests["150"]),
-    }
+    write("train.txt", train)
+    write("valid.txt", valid)
+    for name in ("sentences", "short", "150"):
+        write("test-%s.txt" % name, tests[name])
+    counts = {name: len(rows) for name, rows in written.items()}
     with open(os.path.join(out, "languages.tsv"), "w", encoding="utf-8") as fh:
         fh.write("code\tnames\tdeclarations\ttrain_cp\ttest_cp\n")
         for iso in kept:
@@ -411,7 +408,7 @@ def main():
                                                " ".join(d for u in units for d in u["decls"]),
                                                sum(u["cp"]["train"] for u in units),
                                                sum(u["cp"]["test"] for u in units)))
-    labels = min(len({l for l, _ in written[name]}) for name in counts if name.startswith("test"))
+    labels = min(len({l for l, _ in rows}) for name, rows in written.items() if name.startswith("test"))
     if counts != EXPECT["lines"]:
         die("lines written %s, expected %s" % (counts, EXPECT["lines"]))
     if labels != EXPECT["labels"]:
