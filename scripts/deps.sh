@@ -10,7 +10,10 @@ pkgs=(build-essential cmake ninja-build pkg-config libutf8proc-dev libxxhash-dev
 case $what in
 build) ;;
 test) pkgs+=(fasttext python3) ;;
-bench) pkgs+=(fasttext python3 clang hyperfine time python3-sklearn nodejs npm wrk hey nginx python3-fastapi python3-uvicorn python3-fasttext curl) ;;
+bench)
+    pkgs+=(fasttext python3 clang hyperfine time python3-sklearn wrk hey nginx python3-fastapi python3-uvicorn python3-fasttext curl)
+    # Debian's npm conflicts with a Node.js installed from elsewhere (NodeSource's bundles npm).
+    command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=()
