@@ -214,6 +214,9 @@ int mn_classifier_autotune(const mn_classifier_config *base, const mn_dataset *t
 typedef struct mn_quantize_config {
     size_t cutoff;
     int qout; /* also quantise the output matrix */
+    /* Bits per input weight: 8 (or 0), or 6 for about half as many rows again in the same
+     * bytes (weights -31..31, half-precision row scales; the file needs format version 3). */
+    int bits;
 } mn_quantize_config;
 int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model **out,
                       mn_err *err);

@@ -6,7 +6,8 @@
  *
  * A loaded classifier points straight into the mapped file: the matrices are used in place, so
  * loading costs a checksum pass plus building the small word index, and every process that maps
- * the same file shares one copy of the weights through the page cache.
+ * the same file shares one copy of the weights through the page cache. (6-bit input rows are
+ * the exception: they are unpacked at load into the model's own 8-bit rows, read_packed_input.)
  */
 #include "classifier.h"
 
@@ -25,6 +26,7 @@
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
+#include "packing.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "micronlp model files store floats little-endian; big-endian hosts need a byte-swapping loader"
@@ -40,6 +42,9 @@
 #define TAG_OUTQ MN_TAG('O', 'U', 'T', 'Q')
 #define TAG_OUTS MN_TAG('O', 'U', 'T', 'S')
 #define TAG_TREE MN_TAG('T', 'R', 'E', 'E')
+#define TAG_BUCKETS_GAPS MN_TAG('B', 'K', 'T', 'V')
+#define TAG_EMB6 MN_TAG('E', 'M', 'B', '6')
+#define TAG_EMBH MN_TAG('E', 'M', 'B', 'H')
 
 /* Scratch slots used by the classifier (langid, which runs one inside, keeps 4 and 5). */
 enum {
@@ -1284,17 +1289,65 @@ static int add_matrix(mn_file_writer *w, const mn_clf_matrix *m, uint32_t tf, ui
     return rc ? rc : mn_file_writer_add(w, ts, m->scale, (size_t)m->rows * sizeof(float));
 }
 
+/* The 6-bit form of the input matrix (mn_clf_params.in_bits == 6): kept bucket ids as gaps,
+ * rows packed, scales in half precision, each section built a chunk at a time. */
+static int add_packed_input(mn_file_writer *w, const mn_classifier *c)
+{
+    enum { CHUNK = 4096 };
+    uint8_t buf[CHUNK * 6];
+    int rc = 0;
+    if (c->p.pruned) {
+        rc = mn_file_writer_begin(w, TAG_BUCKETS_GAPS);
+        size_t n = 0;
+        for (uint32_t i = 0; !rc && i < c->p.nbuckets; i++) {
+            n += mn_varint_put(c->buckets[i] - (i ? c->buckets[i - 1] : 0), buf + n);
+            if (n > sizeof buf - 5 || i + 1 == c->p.nbuckets) {
+                rc = mn_file_writer_append(w, buf, n);
+                n = 0;
+            }
+        }
+    }
+    const mn_clf_matrix *m = &c->in;
+    size_t cells = (size_t)m->rows * m->dim;
+    /* CHUNK * 4 weights pack into CHUNK * 3 whole bytes, so chunks join without a seam. */
+    if (!rc)
+        rc = mn_file_writer_begin(w, TAG_EMB6);
+    for (size_t i = 0; !rc && i < cells; i += (size_t)CHUNK * 4) {
+        size_t n = cells - i < (size_t)CHUNK * 4 ? cells - i : (size_t)CHUNK * 4;
+        mn_pack6(m->q + i, n, buf);
+        rc = mn_file_writer_append(w, buf, mn_pack6_bytes(n));
+    }
+    if (!rc)
+        rc = mn_file_writer_begin(w, TAG_EMBH);
+    for (uint32_t r = 0; !rc && r < m->rows; r += CHUNK) {
+        uint32_t n = m->rows - r < CHUNK ? m->rows - r : CHUNK;
+        for (uint32_t i = 0; i < n; i++) {
+            uint16_t h = mn_half_from_float(m->scale[r + i]);
+            memcpy(buf + 2 * i, &h, 2);
+        }
+        rc = mn_file_writer_append(w, buf, (size_t)n * 2);
+    }
+    return rc;
+}
+
 int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w)
 {
     int rc = (c->p.token_flags & MN__TOKENS_V2) ? mn_file_writer_need_version(w, 2) : 0;
+    if (!rc && c->p.in_bits == 6)
+        rc = mn_file_writer_need_version(w, 3);
     if (!rc)
         rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
     if (!rc)
         rc = mn_file_writer_add(w, TAG_VOCAB, c->vocab, (size_t)c->p.nwords * 8);
-    if (!rc && c->p.pruned)
-        rc = mn_file_writer_add(w, TAG_BUCKETS, c->buckets, (size_t)c->p.nbuckets * 4);
-    if (!rc)
-        rc = add_matrix(w, &c->in, TAG_EMB, TAG_EMBQ, TAG_EMBS);
+    if (c->p.in_bits == 6) {
+        if (!rc)
+            rc = add_packed_input(w, c);
+    } else {
+        if (!rc && c->p.pruned)
+            rc = mn_file_writer_add(w, TAG_BUCKETS, c->buckets, (size_t)c->p.nbuckets * 4);
+        if (!rc)
+            rc = add_matrix(w, &c->in, TAG_EMB, TAG_EMBQ, TAG_EMBS);
+    }
     if (!rc)
         rc = add_matrix(w, &c->out, TAG_OUT, TAG_OUTQ, TAG_OUTS);
     if (!rc && c->p.loss == MN_LOSS_HS && c->base.nlabels > 1) {
@@ -1385,6 +1438,64 @@ static int load_matrix(const mn_file *f, int quantized, uint32_t rows, uint32_t 
     return rc;
 }
 
+/* Unpacks the 6-bit form of the input matrix (add_packed_input) into the model's own 8-bit
+ * rows, float scales and bucket ids (owned[0..2]), checking every byte: the sections must hold
+ * exactly what the parameters say. Their sizes are checked before anything is allocated, so a
+ * file cannot ask for more memory than a few times its own size. */
+static int read_packed_input(mn_classifier *c, const mn_file *f, uint32_t rows, mn_err *err)
+{
+    const mn_clf_params *p = &c->p;
+    const void *gaps = NULL, *packed, *halves;
+    size_t gaps_size = 0, cells = (size_t)rows * p->dim;
+    int rc;
+    if (p->pruned) {
+        if (mn_file_section(f, TAG_BUCKETS_GAPS, &gaps, &gaps_size) != 0)
+            return mn_err_set(err, MN_ECORRUPT, "section 'BKTV' is missing");
+        if (gaps_size < p->nbuckets || gaps_size > (size_t)p->nbuckets * 5)
+            return mn_err_set(err, MN_ECORRUPT, "section 'BKTV' holds %zu bytes, not %u ids",
+                              gaps_size, p->nbuckets);
+    }
+    if ((rc = need_section(f, TAG_EMB6, mn_pack6_bytes(cells), &packed, err)) ||
+        (rc = need_section(f, TAG_EMBH, (size_t)rows * 2, &halves, err)))
+        return rc;
+    uint32_t *ids = mn_malloc(((size_t)p->nbuckets ? p->nbuckets : 1) * sizeof *ids);
+    int8_t *q = mn_malloc(cells ? cells : 1);
+    float *scale = mn_malloc((size_t)rows * sizeof *scale);
+    c->owned[0] = ids;
+    c->owned[1] = q;
+    c->owned[2] = scale;
+    if (!ids || !q || !scale)
+        return mn_err_set(err, MN_ENOMEM, "out of memory");
+    if (p->pruned) {
+        const uint8_t *at = gaps, *end = at + gaps_size;
+        uint64_t id = 0;
+        for (uint32_t i = 0; i < p->nbuckets; i++) {
+            uint32_t gap;
+            if (mn_varint_get(&at, end, &gap) != 0 || (i > 0 && gap == 0) ||
+                (id += gap) >= p->bucket)
+                return mn_err_set(err, MN_ECORRUPT, "kept buckets ('BKTV') are not increasing "
+                                                    "ids below the bucket count");
+            ids[i] = (uint32_t)id;
+        }
+        if (at != end)
+            return mn_err_set(err, MN_ECORRUPT, "section 'BKTV' holds bytes past its %u ids",
+                              p->nbuckets);
+        c->buckets = ids;
+    }
+    if (mn_unpack6(packed, cells, q) != 0)
+        return mn_err_set(err, MN_ECORRUPT, "section 'EMB6' has bits set past its last weight");
+    const uint8_t *h = halves;
+    for (uint32_t r = 0; r < rows; r++) {
+        uint16_t v;
+        memcpy(&v, h + 2 * (size_t)r, 2);
+        scale[r] = mn_half_to_float(v);
+        if (!isfinite(scale[r]))
+            return mn_err_set(err, MN_ECORRUPT, "section 'EMBH' holds a scale that is not finite");
+    }
+    c->in = (mn_clf_matrix){.q = q, .scale = scale, .rows = rows, .dim = p->dim};
+    return 0;
+}
+
 int mn__classifier_load(const mn_file *f, mn_model **out, mn_err *err)
 {
     mn_classifier *c = mn__clf_new();
@@ -1418,6 +1529,7 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
         p->maxn > 64 || (p->maxn && (p->minn < 1 || p->minn > p->maxn)) ||
         (!p->pruned && p->nbuckets != p->bucket) || p->nwords > (1u << 30) ||
         p->nbuckets > (1u << 30) || p->qinput > 1 || p->qoutput > 1 || p->pruned > 1 ||
+        (p->in_bits != 0 && (p->in_bits != 6 || !p->qinput || mn_file_version(f) < 3)) ||
         (p->token_flags & ~MN__TOKENS_KNOWN) ||
         ((p->token_flags & MN__TOKENS_V2) && mn_file_version(f) < 2)) {
         rc = mn_err_set(err, MN_ECORRUPT, "classifier parameters are inconsistent");
@@ -1426,7 +1538,11 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
     if ((rc = need_section(f, TAG_VOCAB, (size_t)p->nwords * 8, &d, err)))
         goto fail;
     c->vocab = d;
-    if (p->pruned) {
+    uint32_t rows = 1 + p->nwords + p->nbuckets;
+    if (p->in_bits == 6) {
+        if ((rc = read_packed_input(c, f, rows, err)))
+            goto fail;
+    } else if (p->pruned) {
         if ((rc = need_section(f, TAG_BUCKETS, (size_t)p->nbuckets * 4, &d, err)))
             goto fail;
         c->buckets = d;
@@ -1439,9 +1555,8 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
             }
         }
     }
-    uint32_t rows = 1 + p->nwords + p->nbuckets;
-    if ((rc = load_matrix(f, (int)p->qinput, rows, p->dim, TAG_EMB, TAG_EMBQ, TAG_EMBS, &c->in,
-                          err)) ||
+    if ((p->in_bits != 6 && (rc = load_matrix(f, (int)p->qinput, rows, p->dim, TAG_EMB,
+                                              TAG_EMBQ, TAG_EMBS, &c->in, err))) ||
         (rc = load_matrix(f, (int)p->qoutput, p->nout, p->dim, TAG_OUT, TAG_OUTQ, TAG_OUTS,
                           &c->out, err)))
         goto fail;

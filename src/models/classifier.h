@@ -8,7 +8,8 @@
  *   row 0                      bias (every text has it, so an empty text gets the prior)
  *   rows 1 .. nwords           vocabulary words (hash of the normalised token, see 'VOCB')
  *   rows 1+nwords ..           hashed buckets of word n-grams and character n-grams; if the
- *                              model was pruned, only the buckets listed in 'BKTS' have a row
+ *                              model was pruned, only the buckets listed in 'BKTS' (or, as
+ *                              gaps, 'BKTV') have a row
  *
  * The text's vector is the mean of its rows; scores are output-matrix x vector.
  */
@@ -40,7 +41,11 @@ typedef struct mn_clf_params {
     uint32_t qoutput;     /* 1 if the output matrix is 8-bit ('OUTQ' + 'OUTS') */
     uint32_t nout;        /* rows of the output matrix: labels, or labels - 1 for hs */
     uint32_t token_flags; /* MN_TOKENS_* */
-    uint32_t reserved[2];
+    /* 0, or 6: the 8-bit input rows are stored in 6 bits ('EMB6', weights -31..31) with
+     * half-precision scales ('EMBH') and, if pruned, the kept bucket ids as gaps ('BKTV');
+     * format version 3, unpacked at load (packing.h). Prediction sees 8-bit rows either way. */
+    uint32_t in_bits;
+    uint32_t reserved;
 } mn_clf_params;
 _Static_assert(sizeof(mn_clf_params) == 16 * 4, "CLSH is 64 bytes");
 

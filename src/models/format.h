@@ -49,7 +49,10 @@
  * which a version-1 reader would ignore and so answer wrongly. A file that needs nothing of
  * version 2 is still written as version 1 (mn_file_writer_need_version), so older builds read
  * every model they can read right. */
-#define MN_FORMAT_VERSION 2u
+/* Version 3: a classifier may store its input rows in 6 bits with half-precision scales and
+ * its kept bucket ids as gaps (mn_clf_params.in_bits, classifier.h), which a version-2 reader
+ * would not find. */
+#define MN_FORMAT_VERSION 3u
 #define MN_FORMAT_ALIGN 64u
 
 /* Section tags are four ASCII characters read as a little-endian u32. */

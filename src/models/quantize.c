@@ -14,6 +14,7 @@
 
 #include "langid.h"
 #include "micronlp/alloc.h"
+#include "packing.h"
 
 static void get_row(const mn_clf_matrix *m, uint32_t r, float *dst)
 {
@@ -34,16 +35,24 @@ static float row_norm(const mn_clf_matrix *m, uint32_t r, float *tmp)
     return (float)sqrt(s);
 }
 
-static void quantize_row(const float *x, uint32_t dim, int8_t *q, float *scale)
+/* Weights -levels..levels times one scale per row. With half_scale the scale is rounded to
+ * half precision first (as the 6-bit file stores it), so the rows saved are the rows used. */
+static void quantize_row(const float *x, uint32_t dim, int levels, int half_scale, int8_t *q,
+                         float *scale)
 {
     float max = 0.0f;
     for (uint32_t j = 0; j < dim; j++)
         if (fabsf(x[j]) > max)
             max = fabsf(x[j]);
-    *scale = max > 0 ? max / 127.0f : 1.0f;
+    *scale = max > 0 ? max / (float)levels : 1.0f;
+    if (half_scale) {
+        *scale = mn_half_to_float(mn_half_from_float(*scale));
+        if (*scale == 0.0f) /* a row too small for a half scale contributes nothing */
+            *scale = 1.0f, max = 0.0f;
+    }
     for (uint32_t j = 0; j < dim; j++) {
-        long v = lroundf(x[j] / *scale);
-        q[j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        long v = max > 0 ? lroundf(x[j] / *scale) : 0;
+        q[j] = (int8_t)(v > levels ? levels : v < -levels ? -levels : v);
     }
 }
 
@@ -71,8 +80,11 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
     if (m->type != MN_MODEL_CLASSIFIER)
         return mn_err_set(err, MN_EUNSUPPORTED, "only micronlp classifiers can be quantized "
                                                 "(this is a %s model)", m->ops->name);
+    if (cfg->bits != 0 && cfg->bits != 8 && cfg->bits != 6)
+        return mn_err_set(err, MN_EINVAL, "quantize: %d bits per weight: 8 or 6", cfg->bits);
     const mn_classifier *src = (const mn_classifier *)m;
     const mn_clf_params *p = &src->p;
+    int six = cfg->bits == 6;
     uint32_t dim = p->dim, nrows = src->in.rows;
     mn_classifier *c = mn__clf_new();
     mn__row_score *sc = NULL;
@@ -127,7 +139,8 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
         c->p.nbuckets = (uint32_t)nb;
     }
 
-    /* Input matrix, 8-bit. */
+    /* Input matrix, 8-bit (6-bit weights are kept in 8 bits in memory). A half-precision
+     * scale over 65504 would be infinite: no trained weight is near that. */
     uint32_t rows = 1 + (uint32_t)keep;
     int8_t *q = mn_malloc((size_t)rows * dim);
     float *scale = mn_malloc(rows * sizeof *scale);
@@ -137,10 +150,16 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
         goto fail;
     for (uint32_t r = 0; r < rows; r++) {
         get_row(&src->in, r == 0 ? 0 : kept[r - 1], tmp);
-        quantize_row(tmp, dim, q + (size_t)r * dim, &scale[r]);
+        quantize_row(tmp, dim, six ? MN_PACK6_MAX : 127, six, q + (size_t)r * dim, &scale[r]);
+        if (!isfinite(scale[r])) {
+            rc = MN_EINVAL;
+            mn_err_set(err, rc, "quantize: a weight is too large for a 6-bit row's scale");
+            goto fail_set;
+        }
     }
     c->in = (mn_clf_matrix){.q = q, .scale = scale, .rows = rows, .dim = dim};
     c->p.qinput = 1;
+    c->p.in_bits = six ? 6 : 0;
 
     /* Output matrix: copied, or 8-bit with --qout. */
     uint32_t no = p->nout;
@@ -153,7 +172,7 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
             goto fail;
         for (uint32_t r = 0; r < no; r++) {
             get_row(&src->out, r, tmp);
-            quantize_row(tmp, dim, oq + (size_t)r * dim, &os[r]);
+            quantize_row(tmp, dim, 127, 0, oq + (size_t)r * dim, &os[r]);
         }
         c->out = (mn_clf_matrix){.q = oq, .scale = os, .rows = no, .dim = dim};
         c->p.qoutput = 1;
@@ -184,21 +203,31 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
             goto fail;
     char buf[32];
     snprintf(buf, sizeof buf, "%zu", cfg->cutoff);
-    if ((rc = mn__model_meta_set(&c->base, "quantized", cfg->qout ? "int8+qout" : "int8")) ||
+    const char *kind = six ? (cfg->qout ? "int6+qout" : "int6") : (cfg->qout ? "int8+qout" : "int8");
+    if ((rc = mn__model_meta_set(&c->base, "quantized", kind)) ||
         (rc = mn__model_meta_set(&c->base, "cutoff", buf)))
         goto fail;
     if ((rc = mn__clf_index(c)))
         goto fail;
     mn_free(c->owned[7]);
     c->owned[7] = NULL;
-    c->base.size_bytes = (size_t)rows * (dim + 4) + nw * 8 + nb * 4;
+    if (six) {
+        size_t gaps = 0;
+        for (size_t i = 0; i < nb; i++)
+            gaps += mn_varint_size(buckets[i] - (i ? buckets[i - 1] : 0));
+        c->base.size_bytes = mn_pack6_bytes((size_t)rows * dim) + (size_t)rows * 2 + nw * 8 + gaps;
+    } else {
+        c->base.size_bytes = (size_t)rows * (dim + 4) + nw * 8 + nb * 4;
+    }
     mn_free(sc);
     mn_free(tmp);
     *out = &c->base;
     return 0;
 fail:
+    mn_err_set(err, rc ? rc : MN_ENOMEM, "quantize: %s", mn_strerror(rc ? rc : MN_ENOMEM));
+fail_set:
     mn_free(sc);
     mn_free(tmp);
     mn_model_release(c ? &c->base : NULL);
-    return mn_err_set(err, rc ? rc : MN_ENOMEM, "quantize: %s", mn_strerror(rc ? rc : MN_ENOMEM));
+    return rc ? rc : MN_ENOMEM;
 }

@@ -7,7 +7,7 @@
  *
  * Input layout: a 64-byte parameter block (CLSH), then for each further section a 2-byte
  * little-endian length followed by that many bytes, in the order LABL META VOCB BKTS EMBD EMBQ
- * EMBS OUTM OUTQ OUTS TREE.
+ * EMBS OUTM OUTQ OUTS TREE BKTV EMB6 EMBH (the last three: the 6-bit input rows).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         MN_TAG('L', 'A', 'B', 'L'), MN_TAG('M', 'E', 'T', 'A'), MN_TAG('V', 'O', 'C', 'B'),
         MN_TAG('B', 'K', 'T', 'S'), MN_TAG('E', 'M', 'B', 'D'), MN_TAG('E', 'M', 'B', 'Q'),
         MN_TAG('E', 'M', 'B', 'S'), MN_TAG('O', 'U', 'T', 'M'), MN_TAG('O', 'U', 'T', 'Q'),
-        MN_TAG('O', 'U', 'T', 'S'), MN_TAG('T', 'R', 'E', 'E')};
+        MN_TAG('O', 'U', 'T', 'S'), MN_TAG('T', 'R', 'E', 'E'), MN_TAG('B', 'K', 'T', 'V'),
+        MN_TAG('E', 'M', 'B', '6'), MN_TAG('E', 'M', 'B', 'H')};
     if (size < 64)
         return 0;
     mn_file_writer *w;
@@ -44,6 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (((uint32_t)tf[0] | (uint32_t)tf[1] << 8 | (uint32_t)tf[2] << 16 | (uint32_t)tf[3] << 24) &
         MN__TOKENS_V2)
         mn_file_writer_need_version(w, 2);
+    /* and one with 6-bit rows says version 3 */
+    const uint8_t *ib = data + offsetof(mn_clf_params, in_bits);
+    if (ib[0] | ib[1] | ib[2] | ib[3])
+        mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);
     fuzz_open_and_use(w, "classifier", predict_one);

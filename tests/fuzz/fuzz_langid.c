@@ -11,13 +11,16 @@
  *
  * Input layout: a 64-byte classifier parameter block (CLSH), a 32-byte langid parameter block
  * (LIDP), then for each further section a 2-byte little-endian length followed by that many
- * bytes, in the order LABL META VOCB BKTS EMBD EMBQ EMBS OUTM OUTQ OUTS TREE LSCR.
+ * bytes, in the order LABL META VOCB BKTS EMBD EMBQ EMBS OUTM OUTQ OUTS TREE LSCR BKTV EMB6 EMBH
+ * (the last three: the classifier's 6-bit input rows; the file then says version 3).
  * Seeds: corpus/langid/ (a tiny trained model cut into this layout).
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_sections.h"
+#include "models/classifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,12 +48,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         MN_TAG('L', 'A', 'B', 'L'), MN_TAG('M', 'E', 'T', 'A'), MN_TAG('V', 'O', 'C', 'B'),
         MN_TAG('B', 'K', 'T', 'S'), MN_TAG('E', 'M', 'B', 'D'), MN_TAG('E', 'M', 'B', 'Q'),
         MN_TAG('E', 'M', 'B', 'S'), MN_TAG('O', 'U', 'T', 'M'), MN_TAG('O', 'U', 'T', 'Q'),
-        MN_TAG('O', 'U', 'T', 'S'), MN_TAG('T', 'R', 'E', 'E'), MN_TAG('L', 'S', 'C', 'R')};
+        MN_TAG('O', 'U', 'T', 'S'), MN_TAG('T', 'R', 'E', 'E'), MN_TAG('L', 'S', 'C', 'R'),
+        MN_TAG('B', 'K', 'T', 'V'), MN_TAG('E', 'M', 'B', '6'), MN_TAG('E', 'M', 'B', 'H')};
     if (size < 96)
         return 0;
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_LANGID, &w))
         return 0;
+    const uint8_t *ib = data + offsetof(mn_clf_params, in_bits); /* little-endian u32 */
+    if (ib[0] | ib[1] | ib[2] | ib[3])
+        mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     mn_file_writer_add(w, MN_TAG('L', 'I', 'D', 'P'), data + 64, 32);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 96);

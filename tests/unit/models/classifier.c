@@ -169,6 +169,7 @@ TEST(one_thread_is_deterministic)
     mn_model_release(b);
 }
 
+/* quantize: 0 (float), 8 or 6 bits per input weight. */
 static void round_trip(mn_loss loss, int quantize)
 {
     mn_model *m = train_with(loss, 1, 3), *q = NULL, *back = NULL;
@@ -176,7 +177,7 @@ static void round_trip(mn_loss loss, int quantize)
     mn_err err;
     const mn_model *saved = m;
     if (quantize) {
-        mn_quantize_config qc = {.cutoff = 300, .qout = 1};
+        mn_quantize_config qc = {.cutoff = 300, .qout = 1, .bits = quantize};
         ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
         saved = q;
     }
@@ -184,6 +185,20 @@ static void round_trip(mn_loss loss, int quantize)
     ASSERT_EQ(mn_model_save(saved, path, &err), 0);
     ASSERT_EQ(mn_model_open(path, &back, &err), 0);
     ASSERT_STREQ(mn_model_type_name(back), "classifier");
+    const mn_classifier *cb = (const mn_classifier *)back;
+    ASSERT_EQ(cb->p.in_bits, quantize == 6 ? 6u : 0u);
+    ASSERT_EQ(mn_file_version(cb->file), quantize == 6 ? 3u : 1u);
+    if (quantize) { /* the rows read back are the rows quantised: every weight and scale */
+        const mn_classifier *cq = (const mn_classifier *)q;
+        int lim = quantize == 6 ? MN_PACK6_MAX : 127, beyond = 0;
+        ASSERT_EQ(cb->in.rows, cq->in.rows);
+        ASSERT(memcmp(cb->in.q, cq->in.q, (size_t)cq->in.rows * cq->in.dim) == 0);
+        ASSERT(memcmp(cb->in.scale, cq->in.scale, cq->in.rows * sizeof(float)) == 0);
+        ASSERT(memcmp(cb->buckets, cq->buckets, cq->p.nbuckets * sizeof(uint32_t)) == 0);
+        for (size_t i = 0; i < (size_t)cq->in.rows * cq->in.dim; i++)
+            beyond += cq->in.q[i] > lim || cq->in.q[i] < -lim;
+        ASSERT_EQ(beyond, 0);
+    }
     ASSERT_EQ(mn_model_label_count(back), 3);
     ASSERT_STREQ(mn_model_meta(back, "loss"), mn_model_meta(m, "loss"));
     ASSERT(mn_model_meta(back, "train_hash") != NULL);
@@ -229,7 +244,12 @@ TEST(hs_round_trip)
 
 TEST(quantized_round_trip_keeps_accuracy)
 {
-    round_trip(MN_LOSS_SOFTMAX, 1);
+    round_trip(MN_LOSS_SOFTMAX, 8);
+}
+
+TEST(six_bit_round_trip_keeps_accuracy)
+{
+    round_trip(MN_LOSS_SOFTMAX, 6);
 }
 
 /* Once the scratch has grown, prediction makes no allocation at all. */
@@ -1170,6 +1190,243 @@ TEST(unsorted_kept_buckets_are_refused)
     unlink(path);
 }
 
+/* packing.h: 6-bit weights, half-precision scales and varint gaps read back what was written. */
+TEST(packing_round_trips)
+{
+    static int8_t w[203], back[203];
+    static uint8_t buf[sizeof w];
+    for (size_t n = 0; n <= sizeof w; n++) {
+        for (size_t i = 0; i < n; i++)
+            w[i] = (int8_t)((int)((i * 37 + n) % 64) - 32);
+        memset(buf, 0, sizeof buf);
+        mn_pack6(w, n, buf);
+        ASSERT_EQ(mn_unpack6(buf, n, back), 0);
+        ASSERT(memcmp(w, back, n) == 0);
+        if ((n * 6) % 8) { /* unused bits of the last byte set: refused */
+            buf[mn_pack6_bytes(n) - 1] |= 0x80;
+            ASSERT_EQ(mn_unpack6(buf, n, back), -1);
+        }
+    }
+    /* Every finite half converts to float and back unchanged; infinities stay infinite. */
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        if (((h >> 10) & 0x1fu) == 0x1fu && (h & 0x3ffu))
+            continue; /* NaN */
+        ASSERT_EQ(mn_half_from_float(mn_half_to_float((uint16_t)h)), h);
+    }
+    /* Floats round to the nearest half (ties to even): halfway between two neighbours goes
+     * to the even one, just past halfway to the far one. */
+    ASSERT_EQ(mn_half_from_float(1.0f + 1.0f / 2048), 0x3c00u);
+    ASSERT_EQ(mn_half_from_float(1.0f + 3.0f / 2048), 0x3c02u);
+    ASSERT_EQ(mn_half_from_float(1.0f + 1.0f / 2048 + 1.0f / 65536), 0x3c01u);
+    ASSERT_EQ(mn_half_from_float(65520.0f), 0x7c00u); /* rounds past the largest half */
+    ASSERT_EQ(mn_half_from_float(65504.0f), 0x7bffu);
+    ASSERT_EQ(mn_half_from_float(1e-9f), 0u);
+    ASSERT_EQ(mn_half_from_float(5.9604645e-8f), 1u); /* the smallest subnormal */
+    uint64_t x = 99;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        float f = ldexpf((float)(x >> 40) / (float)(1u << 24), (int)((x >> 8) % 40) - 30);
+        uint16_t h = mn_half_from_float(f);
+        float g = mn_half_to_float(h), up = mn_half_to_float((uint16_t)(h + 1)),
+              down = h ? mn_half_to_float((uint16_t)(h - 1)) : -1.0f;
+        ASSERT(fabsf(f - g) <= fabsf(up - f) && fabsf(f - g) <= fabsf(f - down));
+    }
+    uint8_t v[5];
+    const uint32_t vals[] = {0, 1, 127, 128, 16383, 16384, 0x0fffffffu, 0xffffffffu};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        size_t n = mn_varint_put(vals[i], v);
+        ASSERT_EQ(n, mn_varint_size(vals[i]));
+        const uint8_t *p = v;
+        uint32_t got = 1;
+        ASSERT_EQ(mn_varint_get(&p, v + n, &got), 0);
+        ASSERT_EQ(got, vals[i]);
+        ASSERT(p == v + n);
+        p = v;
+        if (n > 1)
+            ASSERT_EQ(mn_varint_get(&p, v + n - 1, &got), -1); /* cut short */
+    }
+    const uint8_t too_long[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, too_big[] = {0xff, 0xff, 0xff,
+                                                                                  0xff, 0x1f};
+    const uint8_t *p = too_long;
+    uint32_t got;
+    ASSERT_EQ(mn_varint_get(&p, too_long + sizeof too_long, &got), -1);
+    p = too_big;
+    ASSERT_EQ(mn_varint_get(&p, too_big + sizeof too_big, &got), -1);
+}
+
+/* Opening a 6-bit file allocates its unpacked rows: every allocation failure is MN_ENOMEM with
+ * nothing leaked (the sanitizer build checks), and the open succeeds once they stop. */
+TEST(six_bit_open_survives_allocation_failures)
+{
+    mn_model *m = train_with(MN_LOSS_SOFTMAX, 1, 3), *q = NULL;
+    ASSERT(m != NULL);
+    mn_quantize_config qc = {.cutoff = 300, .qout = 1, .bits = 6};
+    mn_err err;
+    ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
+    const char *path = mn_test_tmp_path("six-oom.mnlp");
+    ASSERT_EQ(mn_model_save(q, path, &err), 0);
+    int ok = 0, failed = 0;
+    for (long n = 1; n < 1000 && !ok; n++) {
+        mn_model *o = NULL;
+        mn_alloc_fail_after(n);
+        int rc = mn_model_open(path, &o, &err);
+        mn_alloc_fail_after(0);
+        if (rc == 0) {
+            ok = 1;
+            mn_model_release(o);
+        } else {
+            ASSERT_EQ(rc, MN_ENOMEM);
+            ASSERT(o == NULL);
+            failed++;
+        }
+    }
+    ASSERT(ok && failed >= 3); /* at least the ids, rows and scales were refused once each */
+    mn_model_release(q);
+    mn_model_release(m);
+    unlink(path);
+}
+
+/* Writes the sections of the model file at from into a file at to, with section `tag`'s bytes
+ * replaced by data/size (tag 0: none) and the version given. */
+static void resave(const char *from, const char *to, uint32_t tag, const void *data, size_t size,
+                   uint32_t version)
+{
+    static const uint32_t tags[] = {
+        MN_TAG('L', 'A', 'B', 'L'), MN_TAG('M', 'E', 'T', 'A'), TAG_PARAMS, TAG_VOCAB,
+        TAG_BUCKETS_GAPS,           TAG_EMB6,                   TAG_EMBH,   TAG_OUTQ,
+        TAG_OUTS};
+    mn_file *f = NULL;
+    mn_err err;
+    ASSERT_EQ(mn_file_open(from, &f, &err), 0);
+    mn_file_writer *w = NULL;
+    ASSERT_EQ(mn_file_writer_new(MN_MODEL_CLASSIFIER, &w), 0);
+    ASSERT_EQ(mn_file_writer_need_version(w, version), 0);
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        const void *d;
+        size_t n;
+        ASSERT_EQ(mn_file_section(f, tags[i], &d, &n), 0);
+        if (tags[i] == tag)
+            d = data, n = size;
+        ASSERT_EQ(mn_file_writer_add(w, tags[i], d, n), 0);
+    }
+    ASSERT_EQ(mn_file_writer_commit(w, to, &err), 0);
+    mn_file_writer_free(w);
+    mn_file_close(f);
+}
+
+/* Section bytes of the file at path (a copy the caller frees), for editing. */
+static uint8_t *section_copy(const char *path, uint32_t tag, size_t extra, size_t *size)
+{
+    mn_file *f = NULL;
+    mn_err err;
+    const void *d;
+    if (mn_file_open(path, &f, &err) != 0 || mn_file_section(f, tag, &d, size) != 0)
+        return NULL;
+    uint8_t *copy = malloc(*size + extra + 1);
+    if (copy)
+        memcpy(copy, d, *size);
+    mn_file_close(f);
+    return copy;
+}
+
+/* A 6-bit file whose sections do not hold what its parameters say is refused, whatever the
+ * damage: ids not increasing or past the bucket count, a varint cut short or bytes after the
+ * last id, rows of the wrong size or with bits set past the last weight, a scale that is not
+ * finite, 6-bit rows in a file that says version 2, another bit width. The same sections
+ * written back unchanged open. */
+TEST(damaged_six_bit_sections_are_refused)
+{
+    mn_dataset *d = load("train.txt");
+    ASSERT(d != NULL);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 5; /* 30 bits a row: the last byte of the rows has unused bits */
+    cfg.bucket = 10000;
+    cfg.minn = 2;
+    cfg.maxn = 3;
+    cfg.epoch = 2;
+    mn_model *m = train_or_report(&cfg, d), *q = NULL, *back = NULL;
+    mn_dataset_free(d);
+    ASSERT(m != NULL);
+    mn_quantize_config qc = {.cutoff = 300, .qout = 1, .bits = 6};
+    mn_err err;
+    ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
+    mn_classifier *c = (mn_classifier *)q;
+    ASSERT(c->p.pruned && c->p.nbuckets >= 2 && c->buckets[0] > 0);
+    ASSERT(((size_t)c->in.rows * c->p.dim * 6) % 8 != 0);
+    char good[4096], bad[4096];
+    snprintf(good, sizeof good, "%s", mn_test_tmp_path("six.mnlp"));
+    snprintf(bad, sizeof bad, "%s", mn_test_tmp_path("six-bad.mnlp"));
+
+    /* Kept ids out of order, twice, or past the bucket count (written by the writer itself). */
+    uint32_t *kept = (uint32_t *)(uintptr_t)c->buckets;
+    for (int k = 0; k < 3; k++) {
+        uint32_t first = kept[0], second = kept[1], last = kept[c->p.nbuckets - 1];
+        if (k == 0)
+            kept[0] = second, kept[1] = first;
+        else if (k == 1)
+            kept[1] = first;
+        else
+            kept[c->p.nbuckets - 1] = c->p.bucket;
+        ASSERT_EQ(mn_model_save(q, bad, &err), 0);
+        ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+        ASSERT(strstr(err.msg, "'BKTV'") != NULL);
+        kept[0] = first, kept[1] = second, kept[c->p.nbuckets - 1] = last;
+    }
+    ASSERT_EQ(mn_model_save(q, good, &err), 0);
+
+    size_t n;
+    uint8_t *s = section_copy(good, TAG_PARAMS, 0, &n);
+    ASSERT(s != NULL);
+    resave(good, bad, 0, NULL, 0, 3); /* unchanged: opens */
+    ASSERT_EQ(mn_model_open(bad, &back, &err), 0);
+    mn_model_release(back);
+    resave(good, bad, 0, NULL, 0, 2);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    mn_clf_params p;
+    memcpy(&p, s, sizeof p);
+    p.in_bits = 5;
+    resave(good, bad, TAG_PARAMS, &p, sizeof p, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    free(s);
+
+    s = section_copy(good, TAG_BUCKETS_GAPS, 1, &n);
+    ASSERT(s != NULL);
+    s[n] = 1; /* one byte more */
+    resave(good, bad, TAG_BUCKETS_GAPS, s, n + 1, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    ASSERT(strstr(err.msg, "past its") != NULL);
+    resave(good, bad, TAG_BUCKETS_GAPS, s, n - 1, 3); /* the last id cut */
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    s[n - 1] |= 0x80; /* the last varint runs off the end */
+    resave(good, bad, TAG_BUCKETS_GAPS, s, n, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    free(s);
+
+    s = section_copy(good, TAG_EMB6, 0, &n);
+    ASSERT(s != NULL);
+    resave(good, bad, TAG_EMB6, s, n - 1, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    s[n - 1] |= 0x80; /* an unused bit */
+    resave(good, bad, TAG_EMB6, s, n, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    ASSERT(strstr(err.msg, "'EMB6'") != NULL);
+    free(s);
+
+    s = section_copy(good, TAG_EMBH, 0, &n);
+    ASSERT(s != NULL);
+    s[n - 2] = 0x00, s[n - 1] = 0x7c; /* +infinity */
+    resave(good, bad, TAG_EMBH, s, n, 3);
+    ASSERT_EQ(mn_model_open(bad, &back, &err), MN_ECORRUPT);
+    ASSERT(strstr(err.msg, "'EMBH'") != NULL);
+    free(s);
+
+    mn_model_release(q);
+    mn_model_release(m);
+    unlink(good);
+    unlink(bad);
+}
+
 /* The softmax's max_score and divide_all (four lanes) against their scalar loops, bit for bit,
  * on random scores of every length up to 40 with zeros of both signs, infinities and NaNs
  * mixed in; for max_score, x - max must match (the lanes may return the other zero). */
@@ -1214,6 +1471,10 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
               TEST_ENTRY(char_ngrams_and_threads_learn) TEST_ENTRY(one_thread_is_deterministic)
                   TEST_ENTRY(save_and_open_predict_the_same) TEST_ENTRY(hs_round_trip)
                       TEST_ENTRY(quantized_round_trip_keeps_accuracy)
+                      TEST_ENTRY(six_bit_round_trip_keeps_accuracy)
+                      TEST_ENTRY(packing_round_trips)
+                      TEST_ENTRY(damaged_six_bit_sections_are_refused)
+                      TEST_ENTRY(six_bit_open_survives_allocation_failures)
                           TEST_ENTRY(warm_prediction_does_not_allocate)
                               TEST_ENTRY(threshold_and_k) TEST_ENTRY(bad_config_is_refused)
                                   TEST_ENTRY(texts_without_words_train)

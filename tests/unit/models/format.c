@@ -621,7 +621,7 @@ TEST(refuse_version)
     ASSERT(buf);
     wr32(buf + 8, 7);
     ASSERT(refused(dir, buf, len, MN_EVERSION,
-                   "format version 7 is newer than this build supports (2); upgrade micronlp"));
+                   "format version 7 is newer than this build supports (3); upgrade micronlp"));
     reseal(buf, len); /* a genuine newer file is refused the same way */
     ASSERT(refused(dir, buf, len, MN_EVERSION, "format version 7 is newer"));
     wr32(buf + 8, 0);

@@ -455,6 +455,27 @@ TEST(save_and_open_round_trip)
     ASSERT_STREQ(top(q2, s, "all human beings are born free", NULL), "eng");
     mn_model_release(q2);
     mn_model_release(q);
+    /* In 6 bits: the same answers from the model in memory and from its file (version 3). */
+    qc.bits = 6;
+    ASSERT_EQ(mn_model_quantize(m2, &qc, &q, &err), 0);
+    ASSERT_STREQ(mn_model_meta(q, "quantized"), "int6+qout");
+    ASSERT_EQ(mn_model_save(q, qpath, &err), 0);
+    ASSERT_EQ(mn_model_open(qpath, &q2, &err), 0);
+    ASSERT_EQ(mn_model_kind(q2), MN_MODEL_LANGID);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        mn_prediction a[3], b[3];
+        size_t na, nb;
+        ASSERT_EQ(mn_model_predict(q, s, texts[i], strlen(texts[i]), 3, 0.0f, a, &na), 0);
+        ASSERT_EQ(mn_model_predict(q2, s, texts[i], strlen(texts[i]), 3, 0.0f, b, &nb), 0);
+        ASSERT_EQ(na, nb);
+        for (size_t j = 0; j < na; j++) {
+            ASSERT_EQ(a[j].label, b[j].label);
+            ASSERT(memcmp(&a[j].prob, &b[j].prob, sizeof(float)) == 0);
+        }
+    }
+    ASSERT_STREQ(top(q2, s, "все люди рождаются свободными", NULL), "rus");
+    mn_model_release(q2);
+    mn_model_release(q);
     mn_scratch_free(s);
     mn_model_release(m2);
     mn_model_release(m);
