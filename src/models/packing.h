@@ -47,6 +47,20 @@ static inline void mn_pack6(const int8_t *w, size_t cells, uint8_t *dst)
  * byte's unused bits are not 0 (a file that was not written by mn_pack6). */
 static inline int mn_unpack6(const uint8_t *src, size_t cells, int8_t *w)
 {
+    /* Four weights from every three bytes, without a branch (the language model's 2.2 million
+     * weights are unpacked at every load); then the rest one at a time. */
+    size_t whole = cells / 4;
+    for (size_t g = 0; g < whole; g++) {
+        const uint8_t *b = src + 3 * g;
+        int8_t *o4 = w + 4 * g;
+        o4[0] = (int8_t)((b[0] & 63) - 32);
+        o4[1] = (int8_t)(((b[0] >> 6) | ((b[1] & 15) << 2)) - 32);
+        o4[2] = (int8_t)(((b[1] >> 4) | ((b[2] & 3) << 4)) - 32);
+        o4[3] = (int8_t)((b[2] >> 2) - 32);
+    }
+    src += 3 * whole;
+    w += 4 * whole;
+    cells -= 4 * whole;
     uint32_t acc = 0;
     unsigned nbits = 0;
     size_t o = 0;
