@@ -1458,13 +1458,14 @@ static int read_packed_input(mn_classifier *c, const mn_file *f, uint32_t rows, 
     if ((rc = need_section(f, TAG_EMB6, mn_pack6_bytes(cells), &packed, err)) ||
         (rc = need_section(f, TAG_EMBH, (size_t)rows * 2, &halves, err)))
         return rc;
-    uint32_t *ids = mn_malloc(((size_t)p->nbuckets ? p->nbuckets : 1) * sizeof *ids);
+    uint32_t *ids = p->pruned ? mn_malloc(((size_t)p->nbuckets ? p->nbuckets : 1) * sizeof *ids)
+                              : NULL;
     int8_t *q = mn_malloc(cells ? cells : 1);
     float *scale = mn_malloc((size_t)rows * sizeof *scale);
     c->owned[0] = ids;
     c->owned[1] = q;
     c->owned[2] = scale;
-    if (!ids || !q || !scale)
+    if ((p->pruned && !ids) || !q || !scale)
         return mn_err_set(err, MN_ENOMEM, "out of memory");
     if (p->pruned) {
         const uint8_t *at = gaps, *end = at + gaps_size;

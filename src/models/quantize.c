@@ -203,7 +203,8 @@ int mn_model_quantize(const mn_model *m, const mn_quantize_config *cfg, mn_model
             goto fail;
     char buf[32];
     snprintf(buf, sizeof buf, "%zu", cfg->cutoff);
-    const char *kind = six ? (cfg->qout ? "int6+qout" : "int6") : (cfg->qout ? "int8+qout" : "int8");
+    const char *kind = six ? (cfg->qout ? "int6+qout" : "int6")
+                           : (cfg->qout ? "int8+qout" : "int8");
     if ((rc = mn__model_meta_set(&c->base, "quantized", kind)) ||
         (rc = mn__model_meta_set(&c->base, "cutoff", buf)))
         goto fail;
