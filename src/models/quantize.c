@@ -47,8 +47,10 @@ static void quantize_row(const float *x, uint32_t dim, int levels, int half_scal
     *scale = max > 0 ? max / (float)levels : 1.0f;
     if (half_scale) {
         *scale = mn_half_to_float(mn_half_from_float(*scale));
-        if (*scale == 0.0f) /* a row too small for a half scale contributes nothing */
-            *scale = 1.0f, max = 0.0f;
+        if (*scale == 0.0f) { /* a row too small for a half scale contributes nothing */
+            *scale = 1.0f;
+            max = 0.0f;
+        }
     }
     for (uint32_t j = 0; j < dim; j++) {
         long v = max > 0 ? lroundf(x[j] / *scale) : 0;

@@ -41,13 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* a file with the version-2 token flags (FOLD_DIGITS, SHAPE) says version 2, as a saved
      * one would, so that their prediction paths are reached, not only refused */
-    const uint8_t *tf = data + offsetof(mn_clf_params, token_flags); /* little-endian u32 */
-    if (((uint32_t)tf[0] | (uint32_t)tf[1] << 8 | (uint32_t)tf[2] << 16 | (uint32_t)tf[3] << 24) &
-        MN__TOKENS_V2)
+    if (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & MN__TOKENS_V2)
         mn_file_writer_need_version(w, 2);
     /* and one with 6-bit rows says version 3 */
-    const uint8_t *ib = data + offsetof(mn_clf_params, in_bits);
-    if (ib[0] | ib[1] | ib[2] | ib[3])
+    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)))
         mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);

@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_LANGID, &w))
         return 0;
-    const uint8_t *ib = data + offsetof(mn_clf_params, in_bits); /* little-endian u32 */
-    if (ib[0] | ib[1] | ib[2] | ib[3])
+    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)))
         mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     mn_file_writer_add(w, MN_TAG('L', 'I', 'D', 'P'), data + 64, 32);

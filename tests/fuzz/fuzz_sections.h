@@ -14,6 +14,12 @@
 #include "micronlp/models.h"
 #include "models/format.h"
 
+/* The little-endian u32 at p (a field of a parameter block the driver cuts from its input). */
+static inline uint32_t fuzz_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Adds one section per tag to w, each cut from data[pos..size) as a 2-byte little-endian
  * length and that many bytes (fewer at the end of the input); stops when the input runs out. */
 static inline void fuzz_add_sections(mn_file_writer *w, const uint32_t *tags, size_t ntags,

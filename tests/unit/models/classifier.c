@@ -16,6 +16,7 @@
 #include "micronlp/alloc.h"
 #include "micronlp/models.h"
 #include "test.h"
+#include "model_checks.h"
 
 /* The file itself, to compare token_hash's ASCII path with the normaliser. */
 #include "models/classifier.c"
@@ -153,17 +154,7 @@ TEST(one_thread_is_deterministic)
     mn_scratch *s;
     ASSERT_EQ(mn_scratch_new(&s), 0);
     const char *texts[] = {"server code bug", "bake bread", "", "goal goal goal", "日本語 text"};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        mn_prediction pa[3], pb[3];
-        size_t na, nb;
-        ASSERT_EQ(mn_model_predict(a, s, texts[i], strlen(texts[i]), 3, 0.0f, pa, &na), 0);
-        ASSERT_EQ(mn_model_predict(b, s, texts[i], strlen(texts[i]), 3, 0.0f, pb, &nb), 0);
-        ASSERT_EQ(na, nb);
-        for (size_t j = 0; j < na; j++) {
-            ASSERT_EQ(pa[j].label, pb[j].label);
-            ASSERT(memcmp(&pa[j].prob, &pb[j].prob, sizeof(float)) == 0);
-        }
-    }
+    same_answers(a, b, s, texts, sizeof texts / sizeof *texts, 0.0);
     mn_scratch_free(s);
     mn_model_release(a);
     mn_model_release(b);
@@ -1265,22 +1256,9 @@ TEST(six_bit_open_survives_allocation_failures)
     ASSERT_EQ(mn_model_quantize(m, &qc, &q, &err), 0);
     const char *path = mn_test_tmp_path("six-oom.mnlp");
     ASSERT_EQ(mn_model_save(q, path, &err), 0);
-    int ok = 0, failed = 0;
-    for (long n = 1; n < 1000 && !ok; n++) {
-        mn_model *o = NULL;
-        mn_alloc_fail_after(n);
-        int rc = mn_model_open(path, &o, &err);
-        mn_alloc_fail_after(0);
-        if (rc == 0) {
-            ok = 1;
-            mn_model_release(o);
-        } else {
-            ASSERT_EQ(rc, MN_ENOMEM);
-            ASSERT(o == NULL);
-            failed++;
-        }
-    }
-    ASSERT(ok && failed >= 3); /* at least the ids, rows and scales were refused once each */
+    int failed;
+    open_under_alloc_failures(path, 1000, &failed);
+    ASSERT(failed >= 3); /* opened, after the ids, rows and scales were refused once each */
     mn_model_release(q);
     mn_model_release(m);
     unlink(path);

@@ -14,6 +14,7 @@
 
 #include "micronlp/alloc.h"
 #include "test.h"
+#include "model_checks.h"
 
 /* English, German and Swedish share Latin (the classifier decides), Russian and Ukrainian
  * share Cyrillic, Greek and Korean are alone in their scripts. */
@@ -410,23 +411,10 @@ TEST(und_threshold_costs_two_per_mille_of_right_answers)
     ASSERT_NEAR(pick_threshold(items, m), 0.0, 1e-9);
 }
 
-/* a and b give the same top 3 on a few texts of different scripts, probabilities within tol. */
-static void same_top3(const mn_model *a, const mn_model *b, mn_scratch *s, double tol)
-{
-    static const char *const texts[] = {"the right to life", "recht auf leben", "право на жизнь",
+/* A few texts of different scripts, for comparing two models' answers. */
+static const char *const lid_texts[] = {"the right to life", "recht auf leben", "право на жизнь",
                                         "모든 인간은", "ελεύθεροι", "42", "rätt"};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        mn_prediction pa[3], pb[3];
-        size_t na, nb;
-        ASSERT_EQ(mn_model_predict(a, s, texts[i], strlen(texts[i]), 3, 0.0f, pa, &na), 0);
-        ASSERT_EQ(mn_model_predict(b, s, texts[i], strlen(texts[i]), 3, 0.0f, pb, &nb), 0);
-        ASSERT_EQ(na, nb);
-        for (size_t j = 0; j < na; j++) {
-            ASSERT_EQ(pa[j].label, pb[j].label);
-            ASSERT_NEAR(pa[j].prob, pb[j].prob, tol);
-        }
-    }
-}
+#define LID_TEXTS (sizeof lid_texts / sizeof lid_texts[0])
 
 TEST(save_and_open_round_trip)
 {
@@ -445,7 +433,7 @@ TEST(save_and_open_round_trip)
     ASSERT(mn_model_meta(m2, "und_threshold") != NULL);
     mn_scratch *s;
     ASSERT_EQ(mn_scratch_new(&s), 0);
-    same_top3(m, m2, s, 1e-6);
+    same_answers(m, m2, s, lid_texts, LID_TEXTS, 1e-6);
     /* Quantised: still a langid model, same answers on clear cases, and it saves/opens. */
     mn_quantize_config qc = {.cutoff = 0, .qout = 1};
     mn_model *q = NULL;
@@ -468,7 +456,7 @@ TEST(save_and_open_round_trip)
     ASSERT_EQ(mn_model_save(q, qpath, &err), 0);
     ASSERT_EQ(mn_model_open(qpath, &q2, &err), 0);
     ASSERT_EQ(mn_model_kind(q2), MN_MODEL_LANGID);
-    same_top3(q, q2, s, 0.0);
+    same_answers(q, q2, s, lid_texts, LID_TEXTS, 0.0);
     ASSERT_STREQ(top(q2, s, "все люди рождаются свободными", NULL), "rus");
     mn_model_release(q2);
     mn_model_release(q);
@@ -636,21 +624,9 @@ TEST(allocation_failures_are_clean)
     ASSERT_EQ(mn_langid_train(&cfg, d, NULL, &m, &err), 0);
     const char *path = mn_test_tmp_path("oom.mnlp");
     ASSERT_EQ(mn_model_save(m, path, &err), 0);
-    ok = 0;
-    for (long n = 1; n < 5000 && !ok; n++) {
-        mn_model *o = NULL;
-        mn_alloc_fail_after(n);
-        int rc = mn_model_open(path, &o, &err);
-        mn_alloc_fail_after(0);
-        if (rc == 0) {
-            ok = 1;
-            mn_model_release(o);
-        } else {
-            ASSERT_EQ(rc, MN_ENOMEM);
-            ASSERT(o == NULL);
-        }
-    }
-    ASSERT(ok);
+    int failed;
+    open_under_alloc_failures(path, 5000, &failed);
+    ASSERT(failed >= 0);
     ok = 0;
     mn_quantize_config qc = {.cutoff = 50, .qout = 1};
     for (long n = 1; n < 5000 && !ok; n++) {
