@@ -151,6 +151,11 @@ enum {
      * and the last two as pairs. Paragraphs of fiction, reports and news differ in these more
      * than in any single word. Word n-grams do not span them. */
     MN_TOKENS_SHAPE = 1u << 3,
+    /* CJK tokens with nothing between them are one token: a run of Han ideographs and kana,
+     * as far as the next space or punctuation, so that its character n-grams see sequences
+     * ("的权利" against "嘅权利") rather than each character alone. Chinese varieties share
+     * most of their characters and differ in what follows what. */
+    MN_TOKENS_CJK_RUNS = 1u << 4,
 };
 
 typedef struct mn_classifier_config {

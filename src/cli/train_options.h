@@ -20,6 +20,7 @@ typedef struct cli_token_opts {
     int tokenizer; /* 0 unicode, 1 whitespace */
     int fold_digits;
     int shape_features;
+    int cjk_runs;
 } cli_token_opts;
 
 static inline void cli_token_opts_apply(const cli_token_opts *t, mn_classifier_config *cfg)
@@ -34,6 +35,8 @@ static inline void cli_token_opts_apply(const cli_token_opts *t, mn_classifier_c
         cfg->token_flags |= MN_TOKENS_FOLD_DIGITS;
     if (t->shape_features)
         cfg->token_flags |= MN_TOKENS_SHAPE;
+    if (t->cjk_runs)
+        cfg->token_flags |= MN_TOKENS_CJK_RUNS;
 }
 
 static const char *const cli_loss_names[] = {"softmax", "ova", "hs", NULL};
@@ -85,6 +88,8 @@ static const char *const cli_tokenizer_names[] = {"unicode", "whitespace", NULL}
          "every digit reads as 0 (1961 and 1848 are one feature)", 0},                            \
         {"shape-features", NULL, OPT_BOOL, 1, 0, NULL, OWN(shape_features), NULL,                  \
          "five features of the text's shape: length, mean word length, sentence length, and pairs",\
-         0}
+         0},                                                                                       \
+        {"cjk-runs", NULL, OPT_BOOL, 1, 0, NULL, OWN(cjk_runs), NULL,                              \
+         "a run of Han and kana with nothing between is one token, not one per ideograph", 0}
 
 #endif

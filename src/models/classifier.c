@@ -399,6 +399,20 @@ static MN_ALWAYS_INLINE int fold_ascii_as(const char *text, size_t len, char *ou
 }
 
 
+/* Extends CJK token tok over the CJK tokens that follow it with nothing between them
+ * (MN_TOKENS_CJK_RUNS); the tokenizer is left after the run. */
+static void join_cjk_run(mn_tokenizer *t, mn_token *tok)
+{
+    mn_token next;
+    size_t pos = t->pos;
+    while (mn_tokenizer_next(t, &next) && next.kind == MN_TOK_CJK &&
+           next.off == tok->off + tok->len) {
+        tok->len += next.len;
+        pos = t->pos;
+    }
+    t->pos = pos;
+}
+
 /* The feature tokens of a text: the Unicode tokenizer's tokens less punctuation and symbols,
  * unless token_flags asks otherwise. pos is the tokenizer or, in whitespace mode, a byte
  * offset kept in t->pos. */
@@ -422,13 +436,51 @@ static inline int next_token(unsigned token_flags, mn_tokenizer *t, mn_token *to
     }
     while (mn_tokenizer_next(t, tok))
         if ((token_flags & MN_TOKENS_KEEP_PUNCT) ||
-            (tok->kind != MN_TOK_PUNCT && tok->kind != MN_TOK_SYMBOL))
+            (tok->kind != MN_TOK_PUNCT && tok->kind != MN_TOK_SYMBOL)) {
+            if ((token_flags & MN_TOKENS_CJK_RUNS) && tok->kind == MN_TOK_CJK)
+                join_cjk_run(t, tok);
             return 1;
+        }
     return 0;
 }
 
+/* Joins each run of adjacent CJK tokens in a batch out[0..n) of cap into one token, hashed
+ * again from src, and returns the tokens left. A run that ends a full batch may go on in the
+ * next: it is left out and the tokenizer set back to its start, or, when it is the whole
+ * batch, extended by join_cjk_run. */
+static size_t join_cjk_runs(mn_tokenizer *t, const char *src, mn_token *out, uint64_t *hashes,
+                            size_t n, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0, j; i < n; i = j, k++) {
+        j = i + 1;
+        if (out[i].kind == MN_TOK_CJK)
+            while (j < n && out[j].kind == MN_TOK_CJK &&
+                   out[j].off == out[j - 1].off + out[j - 1].len)
+                j++;
+        out[k] = out[i];
+        hashes[k] = hashes[i];
+        if (j > i + 1) {
+            out[k].len = out[j - 1].off + out[j - 1].len - out[i].off;
+            hashes[k] = mn_hash64(src + out[k].off, out[k].len);
+        }
+    }
+    if (n == cap && k > 0 && out[k - 1].kind == MN_TOK_CJK) {
+        if (k > 1) {
+            t->pos = out[--k].off;
+        } else {
+            uint32_t len = out[0].len;
+            join_cjk_run(t, &out[0]);
+            if (out[0].len != len)
+                hashes[0] = mn_hash64(src + out[0].off, out[0].len);
+        }
+    }
+    return k;
+}
+
 /* Up to cap next feature tokens (next_token's) into out, with hashes[i] the mn_hash64 of
- * their bytes in src (the text or a copy with the same offsets); fewer means the text is done. */
+ * their bytes in src (the text or a copy with the same offsets); none means the text is done
+ * (fewer than cap does not: CJK runs are joined after a batch is cut). */
 static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src, mn_token *out,
                           uint64_t *hashes, size_t cap)
 {
@@ -436,7 +488,8 @@ static size_t next_hashed(unsigned token_flags, mn_tokenizer *t, const char *src
         unsigned skip = (token_flags & MN_TOKENS_KEEP_PUNCT)
                             ? 0
                             : MN_TOK_BIT(MN_TOK_PUNCT) | MN_TOK_BIT(MN_TOK_SYMBOL);
-        return mn_tokenizer_next_batch(t, skip, src, out, hashes, cap);
+        size_t n = mn_tokenizer_next_batch(t, skip, src, out, hashes, cap);
+        return (token_flags & MN_TOKENS_CJK_RUNS) ? join_cjk_runs(t, src, out, hashes, n, cap) : n;
     }
     size_t n = 0;
     for (; n < cap && next_token(token_flags, t, &out[n]); n++)
@@ -610,7 +663,7 @@ static int word_hashes(unsigned norm_flags, unsigned token_flags, mn_scratch *s,
         for (size_t i = 0; st && i < got; i++)
             shape_add(st, text, &tok[i]);
         count += got;
-    } while (got == TOKEN_BATCH);
+    } while (got > 0);
     *n = count;
     return 0;
 }
@@ -760,7 +813,7 @@ int mn__clf_features(const mn_classifier *c, mn_scratch *s, const char *text, si
                     nmemo_used++;
                 }
             }
-        } while (got_tok == TOKEN_BATCH);
+        } while (got_tok > 0);
         n = flush_pending(c, rows, pend, pend_end, n, pend_memo);
     }
     if (p->word_ngrams > 1 && buckets && nh > 1) {
@@ -1332,7 +1385,9 @@ static int add_packed_input(mn_file_writer *w, const mn_classifier *c)
 
 int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w)
 {
-    int rc = (c->p.token_flags & MN__TOKENS_V2) ? mn_file_writer_need_version(w, 2) : 0;
+    int rc = (c->p.token_flags & MN__TOKENS_V3)   ? mn_file_writer_need_version(w, 3)
+             : (c->p.token_flags & MN__TOKENS_V2) ? mn_file_writer_need_version(w, 2)
+                                                  : 0;
     if (!rc && c->p.in_bits == 6)
         rc = mn_file_writer_need_version(w, 3);
     if (!rc)
@@ -1532,7 +1587,8 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
         p->nbuckets > (1u << 30) || p->qinput > 1 || p->qoutput > 1 || p->pruned > 1 ||
         (p->in_bits != 0 && (p->in_bits != 6 || !p->qinput || mn_file_version(f) < 3)) ||
         (p->token_flags & ~MN__TOKENS_KNOWN) ||
-        ((p->token_flags & MN__TOKENS_V2) && mn_file_version(f) < 2)) {
+        ((p->token_flags & MN__TOKENS_V2) && mn_file_version(f) < 2) ||
+        ((p->token_flags & MN__TOKENS_V3) && mn_file_version(f) < 3)) {
         rc = mn_err_set(err, MN_ECORRUPT, "classifier parameters are inconsistent");
         goto fail;
     }

@@ -21,10 +21,12 @@
 #include "format.h"
 #include "internal.h"
 
-/* The token flags a classifier file may hold, and those only format version 2 knows. */
+/* The token flags a classifier file may hold, and those only format versions 2 and 3 know. */
 #define MN__TOKENS_KNOWN                                                                           \
-    (MN_TOKENS_KEEP_PUNCT | MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE)
+    (MN_TOKENS_KEEP_PUNCT | MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE |      \
+     MN_TOKENS_CJK_RUNS)
 #define MN__TOKENS_V2 (MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE)
+#define MN__TOKENS_V3 MN_TOKENS_CJK_RUNS
 
 /* Fixed-size hyperparameter block stored as section 'CLSH' (little-endian u32 fields). */
 typedef struct mn_clf_params {

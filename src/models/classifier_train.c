@@ -752,10 +752,11 @@ static int write_meta(mn_classifier *c, const mn_classifier_config *cfg, const m
     rc = rc ? rc : mn__model_meta_set(m, "loss", loss_name(cfg->loss));
     unsigned tf = cfg->token_flags;
     char token_kind[64];
-    snprintf(token_kind, sizeof token_kind, "%s%s%s",
+    snprintf(token_kind, sizeof token_kind, "%s%s%s%s",
              (tf & MN_TOKENS_WHITESPACE)   ? "whitespace"
              : (tf & MN_TOKENS_KEEP_PUNCT) ? "unicode+punct"
                                            : "unicode",
+             (tf & MN_TOKENS_CJK_RUNS) && !(tf & MN_TOKENS_WHITESPACE) ? "+cjkruns" : "",
              (tf & MN_TOKENS_FOLD_DIGITS) ? "+digits0" : "", (tf & MN_TOKENS_SHAPE) ? "+shape" : "");
     rc = rc ? rc : mn__model_meta_set(m, "tokens", token_kind);
     rc = rc ? rc

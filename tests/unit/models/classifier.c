@@ -603,7 +603,7 @@ TEST(word_hashes_match_reference)
         "1,000", "10%", "-5", "_", "-", "'", "don't", ".", ",", "!!", ":", "@", "#t", "@u", "~",
         "=", "<", "\x01", "\x7F", "http://X.com/A", "www.Ab.org", "Bo@Ex.com", "3rd",
         "é", "É", "ﬁ", "ß", "İ", "\xCC\x81", "日", "Ａ", "Москва", "😀", "\xFF", "\xC3",
-        "\xE2\x82", "\xE2\x80\x99", "\xC2\xA0", "Ｑ１９", "٣",
+        "\xE2\x82", "\xE2\x80\x99", "\xC2\xA0", "Ｑ１９", "٣", "本", "人人", "かな", "。",
     };
     static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
@@ -615,7 +615,10 @@ TEST(word_hashes_match_reference)
                                       MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE |
                                           MN_TOKENS_KEEP_PUNCT,
                                       MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS |
-                                          MN_TOKENS_SHAPE};
+                                          MN_TOKENS_SHAPE,
+                                      MN_TOKENS_CJK_RUNS,
+                                      MN_TOKENS_CJK_RUNS | MN_TOKENS_KEEP_PUNCT | MN_TOKENS_SHAPE,
+                                      MN_TOKENS_CJK_RUNS | MN_TOKENS_WHITESPACE};
     static mn_token toks[4096];
     size_t nascii = 0; /* the ASCII pieces come first */
     while ((unsigned char)pieces[nascii][0] < 0x80)
@@ -737,7 +740,7 @@ TEST(repeated_words_give_the_same_features)
                                   "a", "on", "mat", "mats", "x", "Straße", "STRASSE", "!",
                                   "Москва", "МОСКВА", "ﬁne", "Ａb", "e\xCC\x81", "日本", "don't",
                                   "3.14", "\xFF", "😀", "a,b", "\xE2\x82", "1961", "Ｑ１９",
-                                  "end.", "why?!"};
+                                  "end.", "why?!", "人人生而自由", "本", "かな。", "日"};
     static const unsigned norms[] = {0, MN_NORM_NFKC, MN_NORM_CASEFOLD,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD, MN_NORM_STRIP_MARKS,
                                      MN_NORM_NFKC | MN_NORM_CASEFOLD | MN_NORM_STRIP_MARKS};
@@ -745,7 +748,9 @@ TEST(repeated_words_give_the_same_features)
                                       MN_TOKENS_WHITESPACE | MN_TOKENS_KEEP_PUNCT,
                                       MN_TOKENS_FOLD_DIGITS | MN_TOKENS_SHAPE,
                                       MN_TOKENS_KEEP_PUNCT | MN_TOKENS_SHAPE,
-                                      MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS};
+                                      MN_TOKENS_WHITESPACE | MN_TOKENS_FOLD_DIGITS,
+                                      MN_TOKENS_CJK_RUNS,
+                                      MN_TOKENS_CJK_RUNS | MN_TOKENS_KEEP_PUNCT};
     static char text[1 << 14];
     static uint32_t want[1 << 20];
     static uint64_t h[(1 << 14) + 8];
@@ -763,7 +768,8 @@ TEST(repeated_words_give_the_same_features)
                 memcpy(text + len, w, strlen(w));
                 len += strlen(w);
             }
-            text[len++] = ' ';
+            if ((rng >> 50) % 4 != 0) /* else words run together: CJK runs across batches */
+                text[len++] = ' ';
         }
         unsigned norm = norms[(rng >> 8) % (sizeof norms / sizeof norms[0])];
         unsigned tf = tokens[(rng >> 14) % (sizeof tokens / sizeof tokens[0])];
@@ -823,6 +829,22 @@ static mn_model *train_flags(const mn_dataset *d, unsigned token_flags)
     cfg.word_ngrams = 1;
     cfg.token_flags = token_flags;
     return train_or_report(&cfg, d);
+}
+
+/* Rewrites a model file's header to claim format version v, its checksum redone. */
+static void claim_version(const char *path, unsigned char v)
+{
+    FILE *fh = fopen(path, "r+b");
+    ASSERT(fh != NULL);
+    unsigned char head[48];
+    ASSERT_EQ(fread(head, 1, sizeof head, fh), sizeof head);
+    head[8] = v;
+    uint64_t sum = XXH3_64bits(head, 40);
+    for (int i = 0; i < 8; i++)
+        head[40 + i] = (unsigned char)(sum >> (8 * i));
+    ASSERT_EQ(fseek(fh, 0, SEEK_SET), 0);
+    ASSERT_EQ(fwrite(head, 1, sizeof head, fh), sizeof head);
+    fclose(fh);
 }
 
 /* MN_TOKENS_SHAPE lets a model learn what no word says (here the mean word length), and
@@ -886,18 +908,8 @@ TEST(shape_and_digit_features)
     ASSERT_NEAR(accuracy(back, test), a_shaped, 0.0);
     mn_model_release(back);
 
-    /* the shaped file made to claim version 1 (header checksum redone): refused */
-    FILE *fh = fopen(sp, "r+b");
-    ASSERT(fh != NULL);
-    unsigned char head[48];
-    ASSERT_EQ(fread(head, 1, sizeof head, fh), sizeof head);
-    head[8] = 1;
-    uint64_t sum = XXH3_64bits(head, 40);
-    for (int i = 0; i < 8; i++)
-        head[40 + i] = (unsigned char)(sum >> (8 * i));
-    ASSERT_EQ(fseek(fh, 0, SEEK_SET), 0);
-    ASSERT_EQ(fwrite(head, 1, sizeof head, fh), sizeof head);
-    fclose(fh);
+    /* the shaped file made to claim version 1: refused */
+    claim_version(sp, 1);
     back = NULL;
     ASSERT_EQ(mn_model_open(sp, &back, &err), MN_ECORRUPT);
     ASSERT(back == NULL);
@@ -910,6 +922,143 @@ TEST(shape_and_digit_features)
     mn_scratch_free(s);
     mn_model_release(plain);
     mn_model_release(shaped);
+    mn_dataset_free(train);
+    mn_dataset_free(test);
+}
+
+/* Texts of 6-10 "words" of four ideographs drawn from 甲乙丙丁, as pairs: label "ab" writes
+ * 甲乙 and 丙丁, label "ba" 乙甲 and 丁丙. Both use each ideograph equally often, so only their
+ * order tells the labels apart. */
+static const char *write_han_order_data(const char *name, uint64_t rng, int lines)
+{
+    static const char *pairs[2][2] = {{"甲乙", "丙丁"}, {"乙甲", "丁丙"}};
+    const char *path = mn_test_tmp_path(name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    for (int i = 0; i < lines; i++) {
+        int ba = i % 2;
+        fprintf(f, "__label__%s ", ba ? "ba" : "ab");
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        int words = 6 + (int)((rng >> 40) % 5);
+        for (int w = 0; w < words; w++) {
+            for (int k = 0; k < 2; k++)
+                fputs(pairs[ba][(rng >> (w * 2 + k + 3)) & 1], f);
+            fputs(w + 1 < words ? "，" : "。\n", f);
+        }
+    }
+    fclose(f);
+    return path;
+}
+
+/* Hashes of text under token flags tf (no normalisation) against the hashes of want[0..n). */
+static void expect_tokens(mn_scratch *s, unsigned tf, const char *text, size_t len,
+                          const char *const *want, size_t n)
+{
+    const uint64_t *h;
+    size_t got = 0;
+    ASSERT_EQ(mn__clf_word_hashes(0, tf, s, text, len, &h, &got), 0);
+    ASSERT_EQ(got, n);
+    for (size_t i = 0; i < n; i++)
+        if (h[i] != mn_hash64(want[i], strlen(want[i])))
+            MN_FAIL_AT("token %zu is not \"%.40s\"", i, want[i]);
+}
+
+/* MN_TOKENS_CJK_RUNS: adjacent Han and kana tokens are one token, up to a space, punctuation or
+ * another kind of token, also where a run outlasts a batch of tokens or fills one; a model
+ * with it tells apart texts that differ only in the order of their ideographs, which one per
+ * ideograph cannot; it is saved as format version 3, and a file that claims version 2 with it
+ * is refused. */
+TEST(cjk_runs_are_one_token)
+{
+    mn_scratch *s = NULL;
+    ASSERT_EQ(mn_scratch_new(&s), 0);
+    static const char *runs[] = {"人人生而自由", "在尊严"};
+    static const char *chars[] = {"人", "人", "生", "而", "自", "由", "在", "尊", "严"};
+    const char *t1 = "人人生而自由，在尊严";
+    expect_tokens(s, MN_TOKENS_CJK_RUNS, t1, strlen(t1), runs, 2);
+    expect_tokens(s, 0, t1, strlen(t1), chars, 9);
+    static const char *mixed[] = {"日本語のテキスト", "abc", "漢字", "x"};
+    const char *t2 = "日本語のテキスト abc漢字x";
+    expect_tokens(s, MN_TOKENS_CJK_RUNS, t2, strlen(t2), mixed, 4);
+    static const char *spaced[] = {"日", "本", "語"};
+    expect_tokens(s, MN_TOKENS_CJK_RUNS, "日 本 語", strlen("日 本 語"), spaced, 3);
+
+    /* runs that cross a batch (TOKEN_BATCH tokens), or are longer than one */
+    static char text[4 * 1024 * 4];
+    static char run[3 * 1024 + 1];
+    static const char *want[1100];
+    for (int k = 0; k < 600; k++)
+        memcpy(run + 3 * k, "字", 3);
+    run[3 * 600] = '\0';
+    static const size_t before[] = {0, 1, TOKEN_BATCH - 2, TOKEN_BATCH - 1, TOKEN_BATCH,
+                                    TOKEN_BATCH + 1, 2 * TOKEN_BATCH - 1};
+    for (size_t b = 0; b < sizeof before / sizeof before[0]; b++) {
+        size_t len = 0, n = 0;
+        for (size_t i = 0; i < before[b]; i++) {
+            memcpy(text + len, "a ", 2);
+            len += 2;
+            want[n++] = "a";
+        }
+        memcpy(text + len, run, 3 * 600);
+        len += 3 * 600;
+        want[n++] = run;
+        memcpy(text + len, " b", 2);
+        len += 2;
+        want[n++] = "b";
+        expect_tokens(s, MN_TOKENS_CJK_RUNS, text, len, want, n);
+        expect_tokens(s, MN_TOKENS_CJK_RUNS | MN_TOKENS_KEEP_PUNCT, text, len, want, n);
+    }
+    mn_scratch_free(s);
+
+    /* order: learnt with runs, not without */
+    mn_dataset *train = NULL, *test = NULL;
+    mn_err err;
+    char tp[4096], vp[4096], mp[4096];
+    ASSERT(write_han_order_data("han-train.txt", 7, 400) != NULL);
+    snprintf(tp, sizeof tp, "%s", mn_test_tmp_path("han-train.txt"));
+    ASSERT_EQ(mn_dataset_load(tp, MN_DATA_AUTO, NULL, &train, &err), 0);
+    ASSERT(write_han_order_data("han-test.txt", 99, 200) != NULL);
+    snprintf(vp, sizeof vp, "%s", mn_test_tmp_path("han-test.txt"));
+    ASSERT_EQ(mn_dataset_load(vp, MN_DATA_AUTO, NULL, &test, &err), 0);
+    mn_classifier_config cfg;
+    mn_classifier_config_init(&cfg);
+    cfg.dim = 8;
+    cfg.epoch = 10;
+    cfg.word_ngrams = 1; /* a word bigram would see the order too */
+    cfg.minn = 1;
+    cfg.maxn = 2;
+    cfg.bucket = 10000;
+    mn_model *apart = train_or_report(&cfg, train);
+    cfg.token_flags = MN_TOKENS_CJK_RUNS;
+    mn_model *runs_model = train_or_report(&cfg, train);
+    ASSERT(apart && runs_model);
+    double a_apart = accuracy(apart, test), a_runs = accuracy(runs_model, test);
+    ASSERT(a_apart <= 0.7);
+    ASSERT(a_runs >= 0.95);
+    ASSERT_STREQ(mn_model_meta(runs_model, "tokens"), "unicode+cjkruns");
+
+    snprintf(mp, sizeof mp, "%s", mn_test_tmp_path("runs.mnlp"));
+    ASSERT_EQ(mn_model_save(runs_model, mp, &err), 0);
+    mn_file *f = NULL;
+    ASSERT_EQ(mn_file_open(mp, &f, &err), 0);
+    ASSERT_EQ(mn_file_version(f), 3);
+    mn_file_close(f);
+    mn_model *back = NULL;
+    ASSERT_EQ(mn_model_open(mp, &back, &err), 0);
+    ASSERT_NEAR(accuracy(back, test), a_runs, 0.0);
+    mn_model_release(back);
+    claim_version(mp, 2);
+    back = NULL;
+    ASSERT_EQ(mn_model_open(mp, &back, &err), MN_ECORRUPT);
+    ASSERT(back == NULL);
+    ASSERT(strstr(err.msg, "classifier parameters are inconsistent") != NULL);
+
+    unlink(mp);
+    unlink(tp);
+    unlink(vp);
+    mn_model_release(apart);
+    mn_model_release(runs_model);
     mn_dataset_free(train);
     mn_dataset_free(test);
 }
@@ -1460,6 +1609,7 @@ TEST_MAIN(TEST_ENTRY(softmax_learns) TEST_ENTRY(feature_selection_options) TEST_
                                       TEST_ENTRY(autotune_returns_a_good_model)
                                           TEST_ENTRY(early_stopping_on_validation)
                                               TEST_ENTRY(word_hashes_match_reference) TEST_ENTRY(repeated_words_give_the_same_features) TEST_ENTRY(shape_and_digit_features)
+                                              TEST_ENTRY(cjk_runs_are_one_token)
                                                   TEST_ENTRY(quantized_row_sums_match_scalar)
                                                       TEST_ENTRY(blocked_scores_match_scalar)
                                                       TEST_ENTRY(softmax_steps_match_scalar)
