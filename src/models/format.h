@@ -51,7 +51,7 @@
  * every model they can read right. */
 /* Version 3: a classifier may store its input rows in 6 bits with half-precision scales and
  * its kept bucket ids as gaps (mn_clf_params.in_bits, classifier.h), which a version-2 reader
- * would not find. */
+ * would not find, and use the token flag MN_TOKENS_CJK_RUNS, which it would ignore. */
 #define MN_FORMAT_VERSION 3u
 #define MN_FORMAT_ALIGN 64u
 
