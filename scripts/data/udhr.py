@@ -44,8 +44,9 @@ train texts.
 --wide: a second split, for measuring what valid's few sentence-length texts cannot tell apart
 (bench/lang/heldout.sh): articles % 10 == 1 or 7 (1, 7, 11, 17, 21, 27) are held out too, into
 valid.txt, and valid-sentences.txt is written as well (valid's whole sentences alone). Languages,
-labels and test articles stay those of the default split; the counts asserted are this mode's own.
-Never used to train or choose a shipped model.
+labels and test articles stay those of the default split, but its test files are not the test
+split's (which snippets are redrawn depends on the train texts): use only its train and valid
+files. The counts asserted are this mode's own. Never used to train or choose a shipped model.
 
 Files written to OUT_DIR (lines shuffled with a fixed seed):
   train.txt           train articles: every sentence, plus 20-40 and 140-160 code point
