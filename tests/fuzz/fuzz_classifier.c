@@ -43,8 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * one would, so that their prediction paths are reached, not only refused */
     if (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & MN__TOKENS_V2)
         mn_file_writer_need_version(w, 2);
-    /* and one with 6-bit rows says version 3 */
-    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)))
+    /* and one with 6-bit rows or CJK runs (MN_TOKENS_CJK_RUNS) says version 3 */
+    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)) ||
+        (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & MN__TOKENS_V3))
         mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);

@@ -55,7 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_LANGID, &w))
         return 0;
-    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)))
+    /* a file with 6-bit rows or newer token flags says the version a saved one would, so that
+     * their prediction paths are reached, not only refused */
+    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)) ||
+        (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & (MN__TOKENS_V2 | MN__TOKENS_V3)))
         mn_file_writer_need_version(w, 3);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     mn_file_writer_add(w, MN_TAG('L', 'I', 'D', 'P'), data + 64, 32);
