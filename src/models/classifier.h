@@ -127,6 +127,7 @@ typedef struct mn_classifier {
     uint32_t out8_blocks;
     mn_file *file;           /* mapping the weights live in, or NULL when owned */
     void *owned[8];          /* buffers owned by a trained/quantised model, freed on destroy */
+    void *big;               /* a 6-bit model's unpacked input (mn__big_alloc), or NULL */
 } mn_classifier;
 
 /* Builds the lookup tables over c->vocab / c->buckets. */

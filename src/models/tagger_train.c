@@ -21,12 +21,9 @@
  * that the tag dictionary does not settle against 27 rows scattered over tables larger than
  * the caches. So the static features of those tokens are computed once and kept (they never
  * change), rows are fetched ahead, no model is built until the end, and the large tables ask
- * for huge pages (see big_alloc).
+ * for huge pages (core/big_alloc.h).
  */
-/* madvise(MADV_HUGEPAGE) is a Linux extension, hidden by the project-wide _POSIX_C_SOURCE. */
-#if defined(__linux__)
-#define _DEFAULT_SOURCE
-#endif
+#include "core/big_alloc.h"
 #include "core/clock.h"
 #include "micronlp/models.h"
 
@@ -36,9 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "micronlp/alloc.h"
 #include "micronlp/text.h"
@@ -107,39 +101,8 @@ static inline unsigned ctz64(uint64_t x) /* x != 0 */
 }
 
 /* The row table, the weights, the feature cache and the word counts are touched all over, so
- * every 4 KB page of them faults in, and in a virtual machine a fault costs 10-15 us of CPU:
- * 12,700 of them were a sixth of NER training. Where the kernel offers transparent huge pages
- * on request, blocks of 1 MB or more start on a 2 MB boundary and ask for them (a hint:
- * nothing changes where it is refused). big_alloc keeps the pointer it got from mn_malloc
- * just below the one it returns; free with big_free. */
-enum { HUGE_BYTES = 2u << 20 };
-
-static void *big_alloc(size_t count, size_t size_bytes, int zero)
-{
-    if (size_bytes && count > ((size_t)-1 - 3 * (size_t)HUGE_BYTES) / size_bytes) return NULL;
-    size_t bytes = count * size_bytes;
-    size_t align = bytes >= HUGE_BYTES / 2 ? HUGE_BYTES : 16;
-    size_t span = (bytes + align - 1) & ~(align - 1); /* whole huge pages */
-    char *raw = mn_malloc(span + align + sizeof(void *));
-    if (!raw) return NULL;
-    uintptr_t a = ((uintptr_t)raw + sizeof(void *) + align - 1) & ~(uintptr_t)(align - 1);
-    void *p = (void *)a;
-    memcpy((char *)p - sizeof(void *), &raw, sizeof raw);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == HUGE_BYTES) (void)madvise(p, span, MADV_HUGEPAGE);
-#endif
-    if (zero) memset(p, 0, bytes);
-    return p;
-}
-
-static void big_free(void *p)
-{
-    if (!p) return;
-    void *raw;
-    memcpy(&raw, (char *)p - sizeof(void *), sizeof raw);
-    mn_free(raw);
-}
-
+ * every 4 KB page of them faults in: 12,700 faults were a sixth of NER training in a virtual
+ * machine. They ask for huge pages (core/big_alloc.h). */
 void mn_tagger_config_init(mn_tagger_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -180,11 +143,11 @@ static int count_add(counts *c, uint64_t word, uint32_t tag)
     if ((uint64_t)(c->used + 1) * 4 > (uint64_t)(c->mask + 1) * 3) {
         uint32_t nm = c->mask * 2 + 1;
         if (nm > (1u << 30)) return MN_ENOMEM;
-        count_slot *nt = big_alloc((size_t)nm + 1, sizeof *nt, 1);
+        count_slot *nt = mn__big_alloc((size_t)nm + 1, sizeof *nt, 1);
         if (!nt) return MN_ENOMEM;
         for (uint32_t j = 0; j <= c->mask; j++)
             if (c->t[j].count) *count_find(nt, nm, c->t[j].word, c->t[j].tag) = c->t[j];
-        big_free(c->t);
+        mn__big_free(c->t);
         c->t = nt;
         c->mask = nm;
     }
@@ -216,7 +179,7 @@ static int build_dict(const mn_tagger_config *cfg, const mn_tagged_corpus *c, mn
         ct.mask = ct.mask * 2 + 1;
     int rc = MN_ENOMEM;
     mn_tg_dict *d = NULL;
-    if (!(ct.t = big_alloc((size_t)ct.mask + 1, sizeof *ct.t, 1))) goto fail;
+    if (!(ct.t = mn__big_alloc((size_t)ct.mask + 1, sizeof *ct.t, 1))) goto fail;
     for (size_t i = 0; i < c->ntok; i++) {
         uint64_t w = mn_hash64(c->text + c->tok[i].off, c->tok[i].len);
         if ((rc = count_add(&ct, w, c->tok[i].tag)) || (rc = count_add(&ct, w, UINT32_MAX)))
@@ -226,7 +189,7 @@ static int build_dict(const mn_tagger_config *cfg, const mn_tagged_corpus *c, mn
     for (uint32_t j = 0; j <= ct.mask; j++)
         nd += (uint32_t)qualifies(cfg, &ct, &ct.t[j]);
     if (!nd) {
-        big_free(ct.t);
+        mn__big_free(ct.t);
         return 0;
     }
     uint32_t slots = 16;
@@ -241,12 +204,12 @@ static int build_dict(const mn_tagger_config *cfg, const mn_tagged_corpus *c, mn
             k = (k + 1) & (slots - 1);
         d[k] = (mn_tg_dict){ct.t[j].word, ct.t[j].tag, 1};
     }
-    big_free(ct.t);
+    mn__big_free(ct.t);
     *out = d;
     *slots_out = slots;
     return 0;
 fail:
-    big_free(ct.t);
+    mn__big_free(ct.t);
     mn_free(d);
     return rc;
 }
@@ -330,7 +293,7 @@ static void feat_source_deinit(feat_source *fs)
     mn_free(fs->feats);
     mn_free(fs->lower);
     mn_free(fs->known);
-    big_free(fs->c_block);
+    mn__big_free(fs->c_block);
     mn_free(fs->c_first);
 }
 
@@ -362,7 +325,7 @@ static int feat_source_init(feat_source *fs, const mn_tagged_corpus *c, const tr
      * first so that the touched pages are few and together. */
     size_t per_tok = MN_TAGGER_NSTATIC * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(uint32_t);
     if (c->ntok > cache_max_bytes / per_tok) return 0;
-    fs->c_block = big_alloc(c->ntok + 1, per_tok, 0);
+    fs->c_block = mn__big_alloc(c->ntok + 1, per_tok, 0);
     fs->c_first = mn_malloc((c->nsent + 1) * sizeof *fs->c_first);
     if (!fs->c_block || !fs->c_first) return MN_ENOMEM;
     fs->c_lower = fs->c_block;
@@ -417,19 +380,19 @@ static int update_sparse(trainer *tr, uint32_t b, uint32_t tag, float d)
             while (cap < tr->pool_len + nc)
                 cap *= 2;
             if (cap > UINT32_MAX) return MN_ENOMEM;
-            tw_entry *np = big_alloc(cap, sizeof *np, 0);
-            float *nu = big_alloc(cap, sizeof *nu, 0);
+            tw_entry *np = mn__big_alloc(cap, sizeof *np, 0);
+            float *nu = mn__big_alloc(cap, sizeof *nu, 0);
             if (!np || !nu) {
-                big_free(np);
-                big_free(nu);
+                mn__big_free(np);
+                mn__big_free(nu);
                 return MN_ENOMEM;
             }
             if (tr->pool_len) {
                 memcpy(np, tr->pool, tr->pool_len * sizeof *np);
                 memcpy(nu, tr->upool, tr->pool_len * sizeof *nu);
             }
-            big_free(tr->pool);
-            big_free(tr->upool);
+            mn__big_free(tr->pool);
+            mn__big_free(tr->upool);
             tr->pool = np;
             tr->upool = nu;
             tr->pool_cap = cap;
@@ -455,17 +418,17 @@ static int new_dense_row(trainer *tr, uint32_t b)
 {
     if (tr->dlen == tr->dcap) {
         size_t cap = tr->dcap * 2;
-        float *nw = big_alloc(cap, DENSE_TAGS * sizeof *nw, 0);
-        float *nu = big_alloc(cap, DENSE_TAGS * sizeof *nu, 0);
+        float *nw = mn__big_alloc(cap, DENSE_TAGS * sizeof *nw, 0);
+        float *nu = mn__big_alloc(cap, DENSE_TAGS * sizeof *nu, 0);
         if (!nw || !nu || cap > UINT32_MAX) {
-            big_free(nw);
-            big_free(nu);
+            mn__big_free(nw);
+            mn__big_free(nu);
             return MN_ENOMEM;
         }
         memcpy(nw, tr->dw, tr->dlen * DENSE_TAGS * sizeof *nw);
         memcpy(nu, tr->du, tr->dlen * DENSE_TAGS * sizeof *nu);
-        big_free(tr->dw);
-        big_free(tr->du);
+        mn__big_free(tr->dw);
+        mn__big_free(tr->du);
         tr->dw = nw;
         tr->du = nu;
         tr->dcap = cap;
@@ -549,8 +512,8 @@ typedef struct snapshot {
 
 static void snapshot_deinit(snapshot *sn)
 {
-    big_free(sn->rows_block);
-    big_free(sn->entries_block);
+    mn__big_free(sn->rows_block);
+    mn__big_free(sn->entries_block);
 }
 
 /* Copies the averaged weights of the rows holding entries, in bucket order, into sn: the
@@ -563,9 +526,9 @@ static int reserve_block(void **block, size_t *cap, size_t need, size_t item_byt
     if (need <= *cap)
         return 0;
     size_t c = need + need / 2;
-    big_free(*block);
+    mn__big_free(*block);
     *cap = 0;
-    if (!(*block = big_alloc(c, item_bytes, 0)))
+    if (!(*block = mn__big_alloc(c, item_bytes, 0)))
         return MN_ENOMEM;
     *cap = c;
     return 0;
@@ -906,13 +869,13 @@ int mn_tagger_train(const mn_tagger_config *cfg, const mn_tagged_corpus *train, 
         /* First guess at the rows: NER touches 139k buckets with 210k tokens. */
         tr.dcap = (train->ntok < cfg->bucket ? train->ntok : cfg->bucket) + 1;
         tr.dlen = 1; /* row 0: zero, for buckets without a row */
-        tr.drow = big_alloc((size_t)cfg->bucket, sizeof *tr.drow, 1);
-        tr.dw = big_alloc(tr.dcap, DENSE_TAGS * sizeof *tr.dw, 0);
-        tr.du = big_alloc(tr.dcap, DENSE_TAGS * sizeof *tr.du, 0);
+        tr.drow = mn__big_alloc((size_t)cfg->bucket, sizeof *tr.drow, 1);
+        tr.dw = mn__big_alloc(tr.dcap, DENSE_TAGS * sizeof *tr.dw, 0);
+        tr.du = mn__big_alloc(tr.dcap, DENSE_TAGS * sizeof *tr.du, 0);
         if (tr.dw) memset(tr.dw, 0, DENSE_TAGS * sizeof *tr.dw);
         if (tr.du) memset(tr.du, 0, DENSE_TAGS * sizeof *tr.du);
     } else {
-        tr.rows = big_alloc((size_t)cfg->bucket, sizeof *tr.rows, 1);
+        tr.rows = mn__big_alloc((size_t)cfg->bucket, sizeof *tr.rows, 1);
     }
     double best_acc = -1.0;
     int best_epoch = 0;
@@ -1048,12 +1011,12 @@ done:
     mn_free(order);
     mn_free(tr.score);
     mn_free(tr.touched);
-    big_free(tr.rows);
-    big_free(tr.pool);
-    big_free(tr.upool);
-    big_free(tr.drow);
-    big_free(tr.dw);
-    big_free(tr.du);
+    mn__big_free(tr.rows);
+    mn__big_free(tr.pool);
+    mn__big_free(tr.upool);
+    mn__big_free(tr.drow);
+    mn__big_free(tr.dw);
+    mn__big_free(tr.du);
     mn_free(tr.dict);
     return rc;
 }
