@@ -79,19 +79,14 @@ for s in valid valid-sentences; do
     sed 's/^__label__\([^ ]*\) .*/\1/' "$src" >"$out/$s.gold"
 done
 
-# fastText, beside micronlp (one core each)
-FT_OPTS=(-dim 32 -minn 1 -maxn 4 -wordNgrams 1 -epoch 10 -lr 0.5 -bucket 2000000 -loss softmax
-    -thread 1 -seed 1)
+# fastText with the recipe's settings (FT_OPTS), beside micronlp (one core each)
 ft_all() {
     local o input
     for o in $orders; do
         input=$out/train.txt
         if [ "$o" != 0 ]; then
             input=$out/train-order$o.txt
-            python3 -c 'import random, sys
-lines = open(sys.argv[1], encoding="utf-8").readlines()
-random.Random(int(sys.argv[3])).shuffle(lines)
-open(sys.argv[2], "w", encoding="utf-8").writelines(lines)' "$out/train.txt" "$input" "$o"
+            python3 scripts/data/lang-modern.py merge "$o" "$input" "$out/train.txt" 2>/dev/null
         fi
         fasttext supervised -input "$input" -output "$out/ft-order$o" "${FT_OPTS[@]}" -verbose 0
         for s in valid valid-sentences; do

@@ -102,8 +102,9 @@ while [ "$(wc -l <"$out/texts-many.txt")" -lt 100000 ]; do cat "$out/texts-all.t
 head -1 "$out/texts-all.txt" >"$out/texts-one.txt"
 many=$(wc -l <"$out/texts-many.txt")
 
-# ---- fastText: same split, same settings ------------------------------------------------------
-FT_OPTS=(-dim 32 -minn 1 -maxn 4 -wordNgrams 1 -epoch 10 -lr 0.5 -bucket 2000000 -loss softmax -thread 1 -seed 1)
+# ---- fastText: same split, same settings (FT_OPTS) ---------------------------------------------
+# shellcheck source=scripts/models/lang-recipe.sh
+. scripts/models/lang-recipe.sh
 # ft_train NAME INPUT: trains $out/NAME.bin and .ftz on INPUT, unless they were trained on these
 # very lines (the sha256 of INPUT is kept next to them): a changed split retrains them.
 ft_train() {

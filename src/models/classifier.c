@@ -1386,11 +1386,7 @@ static int add_packed_input(mn_file_writer *w, const mn_classifier *c)
 
 int mn__clf_write_sections(const mn_classifier *c, mn_file_writer *w)
 {
-    int rc = (c->p.token_flags & MN__TOKENS_V3)   ? mn_file_writer_need_version(w, 3)
-             : (c->p.token_flags & MN__TOKENS_V2) ? mn_file_writer_need_version(w, 2)
-                                                  : 0;
-    if (!rc && c->p.in_bits == 6)
-        rc = mn_file_writer_need_version(w, 3);
+    int rc = mn_file_writer_need_version(w, mn__clf_min_version(&c->p));
     if (!rc)
         rc = mn_file_writer_add(w, TAG_PARAMS, &c->p, sizeof c->p);
     if (!rc)
@@ -1589,10 +1585,8 @@ int mn__clf_read(mn_classifier *c, const mn_file *f, mn_err *err)
         p->maxn > 64 || (p->maxn && (p->minn < 1 || p->minn > p->maxn)) ||
         (!p->pruned && p->nbuckets != p->bucket) || p->nwords > (1u << 30) ||
         p->nbuckets > (1u << 30) || p->qinput > 1 || p->qoutput > 1 || p->pruned > 1 ||
-        (p->in_bits != 0 && (p->in_bits != 6 || !p->qinput || mn_file_version(f) < 3)) ||
-        (p->token_flags & ~MN__TOKENS_KNOWN) ||
-        ((p->token_flags & MN__TOKENS_V2) && mn_file_version(f) < 2) ||
-        ((p->token_flags & MN__TOKENS_V3) && mn_file_version(f) < 3)) {
+        (p->in_bits != 0 && (p->in_bits != 6 || !p->qinput)) ||
+        (p->token_flags & ~MN__TOKENS_KNOWN) || mn_file_version(f) < mn__clf_min_version(p)) {
         rc = mn_err_set(err, MN_ECORRUPT, "classifier parameters are inconsistent");
         goto fail;
     }

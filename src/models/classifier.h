@@ -51,6 +51,17 @@ typedef struct mn_clf_params {
 } mn_clf_params;
 _Static_assert(sizeof(mn_clf_params) == 16 * 4, "CLSH is 64 bytes");
 
+/* The oldest format version that describes a classifier with these parameters: 3 for 6-bit
+ * input rows or the version-3 token flags, 2 for the version-2 ones, else 1. The writer raises
+ * the file to it and the reader refuses a file that claims less, since a reader of that older
+ * version would misread the model (format.h). */
+static inline uint32_t mn__clf_min_version(const mn_clf_params *p)
+{
+    if (p->in_bits != 0 || (p->token_flags & MN__TOKENS_V3))
+        return 3;
+    return (p->token_flags & MN__TOKENS_V2) ? 2 : 1;
+}
+
 /* An 8-bit or float matrix, rows x dim. */
 typedef struct mn_clf_matrix {
     const float *f;       /* float rows, or NULL */

@@ -9,12 +9,10 @@
  * little-endian length followed by that many bytes, in the order LABL META VOCB BKTS EMBD EMBQ
  * EMBS OUTM OUTQ OUTS TREE BKTV EMB6 EMBH (the last three: the 6-bit input rows).
  */
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_sections.h"
-#include "models/classifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,14 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_CLASSIFIER, &w))
         return 0;
-    /* a file with the version-2 token flags (FOLD_DIGITS, SHAPE) says version 2, as a saved
-     * one would, so that their prediction paths are reached, not only refused */
-    if (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & MN__TOKENS_V2)
-        mn_file_writer_need_version(w, 2);
-    /* and one with 6-bit rows or CJK runs (MN_TOKENS_CJK_RUNS) says version 3 */
-    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)) ||
-        (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & MN__TOKENS_V3))
-        mn_file_writer_need_version(w, 3);
+    fuzz_need_clf_version(w, data);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 64);
     fuzz_open_and_use(w, "classifier", predict_one);

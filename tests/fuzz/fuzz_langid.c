@@ -15,12 +15,10 @@
  * (the last three: the classifier's 6-bit input rows; the file then says version 3).
  * Seeds: corpus/langid/ (a tiny trained model cut into this layout).
  */
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fuzz_sections.h"
-#include "models/classifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,11 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mn_file_writer *w;
     if (mn_file_writer_new(MN_MODEL_LANGID, &w))
         return 0;
-    /* a file with 6-bit rows or newer token flags says the version a saved one would, so that
-     * their prediction paths are reached, not only refused */
-    if (fuzz_u32le(data + offsetof(mn_clf_params, in_bits)) ||
-        (fuzz_u32le(data + offsetof(mn_clf_params, token_flags)) & (MN__TOKENS_V2 | MN__TOKENS_V3)))
-        mn_file_writer_need_version(w, 3);
+    fuzz_need_clf_version(w, data);
     mn_file_writer_add(w, MN_TAG('C', 'L', 'S', 'H'), data, 64);
     mn_file_writer_add(w, MN_TAG('L', 'I', 'D', 'P'), data + 64, 32);
     fuzz_add_sections(w, tags, sizeof tags / sizeof tags[0], data, size, 96);

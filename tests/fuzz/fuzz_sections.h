@@ -9,15 +9,21 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "micronlp/models.h"
+#include "models/classifier.h"
 #include "models/format.h"
 
-/* The little-endian u32 at p (a field of a parameter block the driver cuts from its input). */
-static inline uint32_t fuzz_u32le(const uint8_t *p)
+/* Raises w to the format version a saved classifier with the parameter block params (its
+ * first 64 bytes, CLSH) would have, so that the prediction paths of 6-bit rows and newer token
+ * flags are reached, not only refused. */
+static inline void fuzz_need_clf_version(mn_file_writer *w, const uint8_t *params)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    mn_clf_params p;
+    memcpy(&p, params, sizeof p);
+    mn_file_writer_need_version(w, mn__clf_min_version(&p));
 }
 
 /* Adds one section per tag to w, each cut from data[pos..size) as a 2-byte little-endian
